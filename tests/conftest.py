@@ -1,0 +1,39 @@
+"""Shared test plumbing: where the repository, the MicroPython binary and the tools are."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    """A tool installed into the test environment; missing is a failure, never a reason to skip."""
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: run the README's test command, which installs it")
+    return found
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def micropython() -> str:
+    return tool("micropython")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    counts = getattr(config, "_core_counts", None)
+    if counts:
+        terminalreporter.write_line(
+            "core tests: CPython collected %d, MicroPython ran %d (%d passed, %d failed)" % counts
+        )
