@@ -32,8 +32,7 @@ def micropython() -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    counts = getattr(config, "_core_counts", None)
-    if counts:
+    for folder, counts in sorted(getattr(config, "_shared_counts", {}).items()):
         terminalreporter.write_line(
-            "core tests: CPython collected %d, MicroPython ran %d (%d passed, %d failed)" % counts
+            "%s: CPython collected %d, MicroPython ran %d (%d passed, %d failed)" % ((folder,) + counts)
         )

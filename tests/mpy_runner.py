@@ -33,8 +33,9 @@ def run_folder(folder):
 
 
 def main(folders):
-    if "firmware/lib" not in sys.path:
-        sys.path.insert(0, "firmware/lib")
+    for path in ("firmware", "firmware/lib"):
+        if path not in sys.path:
+            sys.path.insert(0, path)
     passed = failed = 0
     for folder in folders:
         p, f = run_folder(folder)
