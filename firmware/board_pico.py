@@ -1,0 +1,108 @@
+# The real Raspberry Pi Pico: every pin and every piece of hardware the handheld touches is here and
+# nowhere else. The wiring is documented in hw/pinmap.md; a test checks the two agree.
+import sys
+import time
+
+import machine
+from machine import I2C, RTC, Pin
+
+from handheld.i2c_bus import I2CBus
+from handheld.keypad import Debouncer, decode_scan
+
+NAME = "pico"
+
+# GPIO numbers (not package pin numbers). Rows are driven low one at a time; columns have pull-ups.
+PINS = {
+    "i2c_sda": 4,
+    "i2c_scl": 5,
+    "key_row_1": 6,
+    "key_row_2": 7,
+    "key_row_3": 8,
+    "key_row_4": 9,
+    "key_col_1": 10,
+    "key_col_2": 11,
+    "key_col_3": 12,
+    "key_col_4": 13,
+}
+I2C_ID = 0  # GP4/GP5 are I2C0
+I2C_FREQ = 400_000
+
+# A bare Pico's RTC restarts at 2021-01-01 on every power-up; a year before this means "not set".
+_FIRST_VALID_YEAR = 2025
+
+_rows = [Pin(PINS["key_row_%d" % (i + 1)], Pin.IN) for i in range(4)]
+_cols = [Pin(PINS["key_col_%d" % (i + 1)], Pin.IN, Pin.PULL_UP) for i in range(4)]
+_debouncer = Debouncer(settle_ms=20)
+_rtc = RTC()
+_bus = None
+_log = []
+
+
+def display_bus():
+    global _bus
+    if _bus is None:
+        _bus = I2CBus(I2C(I2C_ID, sda=Pin(PINS["i2c_sda"]), scl=Pin(PINS["i2c_scl"]), freq=I2C_FREQ))
+    return _bus
+
+
+def _scan():
+    # Idle rows float as inputs so that two keys pressed in one column cannot short a driven-high row to a
+    # driven-low one; only the row being read is an output, pulled low.
+    pressed = []
+    for r, row in enumerate(_rows):
+        row.init(Pin.OUT, value=0)
+        for c, col in enumerate(_cols):
+            if col.value() == 0:
+                pressed.append((r, c))
+        row.init(Pin.IN)
+    return decode_scan(pressed)
+
+
+def read_key():
+    return _debouncer.update(_scan(), time.ticks_ms(), time.ticks_diff)
+
+
+def ticks_ms():
+    return time.ticks_ms()
+
+
+def sleep_ms(ms):
+    time.sleep_ms(ms)
+
+
+def now():
+    return time.time()
+
+
+def clock_valid():
+    return time.localtime()[0] >= _FIRST_VALID_YEAR
+
+
+def set_clock(unix_s):
+    t = time.gmtime(unix_s)
+    # RTC.datetime takes (year, month, day, weekday, hours, minutes, seconds, subseconds).
+    _rtc.datetime((t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0))
+
+
+def unique_id():
+    return machine.unique_id()
+
+
+def storage_root():
+    return "/"
+
+
+def serial():
+    return sys.stdin.buffer, sys.stdout.buffer
+
+
+def log(msg):
+    # USB serial is the sync link, so log lines stay in a small ring in RAM for the status screen.
+    _log.append(msg)
+    if len(_log) > 8:
+        _log.pop(0)
+
+
+def idle():
+    # Nothing to signal on real hardware; the virtual Pico uses this to tell its host a key was handled.
+    return None
