@@ -1,0 +1,116 @@
+# Framing and authentication of the sync link (docs/protocol.md), shared by the handheld and the PC:
+# the same file runs on MicroPython and CPython, so both ends cannot drift apart.
+from binascii import crc32, hexlify, unhexlify
+
+try:
+    from hashlib import sha256
+except ImportError:  # pragma: no cover - very small MicroPython builds name it uhashlib
+    from uhashlib import sha256  # type: ignore
+
+PROTOCOL = 1
+SYNC = b"\xa5\x5a"
+HEADER = 5  # sync pattern, kind, 2-byte length
+MAX_PAYLOAD = 4096
+TAG_SIZE = 16
+
+
+def frame(kind, payload=b""):
+    """A device -> PC frame: sync, kind, big-endian length, payload, CRC-32 of kind+length+payload."""
+    n = len(payload)
+    if n > MAX_PAYLOAD:
+        raise ValueError("frame payload too large")
+    head = bytes((ord(kind), n >> 8, n & 0xFF))
+    crc = crc32(payload, crc32(head)) & 0xFFFFFFFF
+    return SYNC + head + payload + crc.to_bytes(4, "big")
+
+
+class FrameReader:
+    """Incremental parser for device -> PC frames: feed bytes, take whole checked frames out.
+
+    Bytes before a sync pattern are skipped (stray output cannot confuse it); a frame whose CRC fails raises
+    ValueError, because the caller must then abort rather than guess."""
+
+    def __init__(self):
+        self._buf = b""
+        self.skipped = 0
+
+    def feed(self, data):
+        self._buf += bytes(data)
+
+    def next_frame(self):
+        """(kind, payload) of the next complete frame, or None if more bytes are needed."""
+        buf = self._buf
+        start = buf.find(SYNC)
+        if start < 0:
+            # Keep a last byte that may be the first half of a sync pattern.
+            keep = 1 if buf[-1:] == SYNC[:1] else 0
+            self.skipped += len(buf) - keep
+            self._buf = buf[len(buf) - keep :]
+            return None
+        if start:
+            self.skipped += start
+            buf = self._buf = buf[start:]
+        if len(buf) < HEADER:
+            return None
+        n = (buf[3] << 8) | buf[4]
+        if n > MAX_PAYLOAD:
+            raise ValueError("frame length %d is larger than the protocol allows" % n)
+        end = HEADER + n + 4
+        if len(buf) < end:
+            return None
+        crc = crc32(buf[2 : HEADER + n]) & 0xFFFFFFFF
+        if crc != int.from_bytes(buf[HEADER + n : end], "big"):
+            raise ValueError("frame failed its CRC check")
+        self._buf = buf[end:]
+        return chr(buf[2]), buf[HEADER : HEADER + n]
+
+
+def command(verb, *args):
+    """A PC -> device command line: printable ASCII, never byte 0x03, with its own CRC-32."""
+    body = " ".join([verb] + [str(a) for a in args])
+    for ch in body:
+        if not (" " <= ch <= "~"):
+            raise ValueError("command text must be printable ASCII")
+    return ("%s *%08x\n" % (body, crc32(body.encode()) & 0xFFFFFFFF)).encode()
+
+
+def parse_command(line):
+    """(verb, [args]) from a command line; ValueError if it is damaged or malformed."""
+    text = bytes(line).decode().strip()
+    cut = text.rfind(" *")
+    if cut < 0:
+        raise ValueError("command without CRC")
+    body = text[:cut]
+    if "%08x" % (crc32(body.encode()) & 0xFFFFFFFF) != text[cut + 2 :]:
+        raise ValueError("command failed its CRC check")
+    parts = body.split(" ")
+    return parts[0], parts[1:]
+
+
+def hmac_sha256(key, message):
+    """HMAC-SHA256 (RFC 2104); written out because MicroPython has hashlib but no hmac module."""
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = bytes(key) + bytes(64 - len(key))
+    inner = sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(message)
+    outer = sha256(bytes(b ^ 0x5C for b in key))
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+def record_tag(key, signed_part):
+    return hmac_sha256(key, signed_part)[:TAG_SIZE]
+
+
+def ack_tag(key, device_id, seq):
+    """Authenticates an acknowledgement so only the register holding the key can make a device forget records."""
+    return hmac_sha256(key, b"ACK" + bytes(device_id) + seq.to_bytes(4, "big"))[:TAG_SIZE]
+
+
+def to_hex(data):
+    return hexlify(data).decode()
+
+
+def from_hex(text):
+    return unhexlify(text)
