@@ -87,7 +87,7 @@ class RecordStore:
         self.problems = []  # English sentences for the device log: what was found wrong at open
         self.corrupt = 0  # slots in the middle of the log whose CRC fails: kept, skipped when reading
         self.torn_bytes = 0  # bytes of an interrupted append at the tail, overwritten by the next append
-        if _size(root) is None:
+        if root.rstrip("/") and _size(root) is None:  # "/" (the Pico) always exists
             os.mkdir(root)
         acked = self._read_state(SYNCED)
         # A missing or unreadable marker means nothing was acknowledged: everything is sent again, and the
