@@ -172,6 +172,15 @@ def signed_part(data):
     return memoryview(data)[:SIGNED_SIZE]
 
 
+def with_tag(data, tag):
+    """The same record with its tag slot filled and the CRC renewed (for signing a stored record later)."""
+    why = problem(data)
+    if why:
+        raise ValueError(why)
+    body = bytes(signed_part(data)) + _bytes("tag", tag, TAG_SIZE)
+    return body + struct.pack("<I", binascii.crc32(body))
+
+
 def _code(name, table, i):
     if i >= len(table):
         raise ValueError("%s: unknown index %d" % (name, i))

@@ -161,3 +161,14 @@ def test_the_signed_part_is_everything_before_the_tag():
     assert bytes(tobs_record.signed_part(plain)) == bytes(tobs_record.signed_part(tagged)) == plain[:55]
     assert bytes(tobs_record.signed_part(tobs_record.encode(fields, 6))) != bytes(tobs_record.signed_part(plain))
     assert bytes(tobs_record.signed_part(tobs_record.encode(sample_fields(reason=1), 5))) != plain[:55]
+
+
+def test_a_stored_record_can_be_tagged_later():
+    fields = sample_fields()
+    tag = bytes(range(100, 116))
+    assert tobs_record.with_tag(tobs_record.encode(fields, 9), tag) == tobs_record.encode(fields, 9, tag)
+    assert tobs_record.decode(tobs_record.with_tag(tobs_record.encode(fields, 9), tag))["tag"] == tag
+    torn = bytearray(tobs_record.encode(fields, 9))
+    torn[30] ^= 1
+    assert "CRC" in raises_value_error(tobs_record.with_tag, torn, tag)
+    assert raises_value_error(tobs_record.with_tag, tobs_record.encode(fields, 9), b"short").startswith("tag")
