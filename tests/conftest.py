@@ -9,6 +9,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# The firmware's own folders go on sys.path as they are on the device, so the plain test files in
+# tests/firmware import handheld.* the same way under pytest and under tests/mpy_runner.py.
+for _folder in (ROOT / "firmware", ROOT / "firmware" / "lib"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
 
 def tool(name: str) -> str:
     """A tool installed into the test environment; missing is a failure, never a reason to skip."""
