@@ -1,0 +1,112 @@
+# When each patient should be measured again: a save sets measured_at + the site's re-measure interval for that
+# score; the home screen lists who is overdue (first) and who is due soon. Kept in a small file in the storage
+# folder and rebuilt from the record store when that file is missing, unreadable or from another configuration.
+import json
+import os
+
+FILE = "reminders.json"
+DUE_SOON_S = 3600  # "due" on the home screen: within the next hour
+MAX_PATIENTS = 64  # bounds the file and the heap; beyond it the longest-overdue reminder is dropped
+
+
+def _join(root, name):
+    return root.rstrip("/") + "/" + name
+
+
+def _any_three(points):
+    for value in points.values():
+        if value == 3:
+            return True
+    return False
+
+
+class Reminders:
+    """next_due: patient number -> Unix seconds. `site` gives the bands (SiteConfig.band_for)."""
+
+    def __init__(self, root, site):
+        self.path = _join(root, FILE)
+        self.site = site
+        self.next_due = {}
+        self.problem = None  # an English sentence for the device log when the file had to be rebuilt
+
+    def open(self, store):
+        """Load the file, or rebuild it from store.records() (then save it)."""
+        if self._load():
+            return self
+        self.rebuild(store.records())
+        self._save()
+        return self
+
+    def _load(self):
+        try:
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"))
+        except OSError as e:
+            if not (e.args and e.args[0] == 2):  # ENOENT: first start, nothing to report
+                self.problem = "%s unreadable (%r), rebuilt from the records" % (FILE, e)
+            return False
+        except ValueError as e:
+            self.problem = "%s unreadable (%r), rebuilt from the records" % (FILE, e)
+            return False
+        if not isinstance(data, dict) or data.get("config_id") != self.site.config_id:
+            # Another configuration means other intervals: recompute every due time from the records.
+            self.problem = "%s is from another site configuration, rebuilt" % FILE
+            return False
+        due = {}
+        for pair in data.get("due", ()):
+            due[pair[0]] = pair[1]
+        self.next_due = due
+        return True
+
+    def rebuild(self, records):
+        """Recompute from every saved record, oldest first (a later record replaces an earlier one)."""
+        self.next_due = {}
+        for record in records:
+            band = self.site.band_for(record["total"], _any_three(record["points"]))
+            self._set(record["patient"], record["measured_at"], band["remeasure_min"])
+        self._trim()
+
+    def _set(self, patient, measured_at, remeasure_min):
+        if remeasure_min:
+            self.next_due[patient] = measured_at + remeasure_min * 60
+        elif patient in self.next_due:
+            del self.next_due[patient]
+
+    def _trim(self):
+        while len(self.next_due) > MAX_PATIENTS:
+            oldest = None
+            for patient, due in self.next_due.items():
+                if oldest is None or due < self.next_due[oldest]:
+                    oldest = patient
+            del self.next_due[oldest]
+
+    def saved(self, patient, measured_at, band):
+        """A record was saved: the patient is next due after the band's interval (none for interval 0)."""
+        self._set(patient, measured_at, band["remeasure_min"])
+        self._trim()
+        self._save()
+
+    def _save(self):
+        pairs = [[p, d] for p, d in self.next_due.items()]
+        data = json.dumps({"config_id": self.site.config_id, "due": pairs})
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8"))
+        # Rename is atomic on LittleFS and POSIX: a power cut leaves the old file or the new one.
+        os.rename(tmp, self.path)
+
+    def due_at(self, patient):
+        return self.next_due.get(patient)
+
+    def overdue(self, now):
+        """(patient, due) whose time has come, longest overdue first."""
+        return self._sorted(lambda due: due <= now)
+
+    def due(self, now, within_s=DUE_SOON_S):
+        """(patient, due) due within the next within_s seconds (not yet overdue), soonest first."""
+        return self._sorted(lambda due: now < due <= now + within_s)
+
+    def _sorted(self, wanted):
+        found = [(due, patient) for patient, due in self.next_due.items() if wanted(due)]
+        found.sort()
+        return [(patient, due) for due, patient in found]

@@ -1,0 +1,489 @@
+# The nurse's screen flow, driven key by key on a text-grid display with the real record store: the normal path
+# to a saved record, every refusal, back/delete/cancel, the typo guard, the rectal rule, idle logout, a full
+# store, the status screen, and that every screen fits 16x8 characters. Runs on CPython and MicroPython.
+import json
+
+from flowfakes import DEFAULT_CONFIG, Rig, read
+
+import tobs_core
+from handheld import flow, text
+
+LOGIN = "1001#1234#"
+NORMAL = "42#72#16#375#120#1"  # patient 42 ... awareness habitual: total 0
+
+
+def measuring(name, keys=""):
+    rig = Rig(name).keys(LOGIN + "#")
+    assert rig.flow.state == flow.PATIENT
+    return rig.keys(keys)
+
+
+def to_review(rig, vitals=NORMAL):
+    rig.keys(vitals + "#")
+    assert rig.flow.state == flow.REVIEW, (rig.flow.state, rig.disp.screen())
+
+
+def wrapped(sentence):
+    return text.wrap(sentence)[0]
+
+
+def test_the_start_screen_says_decision_support_and_example_and_asks_for_the_staff_number():
+    rig = Rig("flow-start")
+    lines = rig.disp.lines()
+    assert lines[0] == "TOBS  EKSEMPEL" and rig.disp.inverse_rows() == [0]
+    assert lines[1:4] == ["Beslutnings-", "støtte – ikke", "diagnose"]
+    assert text.plain(text.get("da", "disclaimer")) == "Beslutningsstøtte – ikke diagnose"
+    assert lines[4] == "Medarbejdernr.:"
+    rig.done()
+
+
+def test_a_normal_measurement_is_saved_with_exactly_the_agreed_fields():
+    rig = measuring("flow-normal")
+    to_review(rig, "42#72#22#375#120#1")  # respiration 22 scores 2: total 2, band 2-4
+    screen = rig.disp.screen()
+    assert "Pt 42" in screen and "TOBS i alt" in screen and "2" in rig.disp.bigs
+    assert rig.disp.lines()[2] == "Puls" + " " * 7 + "72  0" and rig.disp.lines()[3].endswith("22  2")
+    rig.keys("#")
+    assert rig.flow.state == flow.ACTION and rig.disp.lines()[0] == "Handling udført:"
+    rig.keys("2#")  # "Kont. læge" does not need a reason
+    assert rig.flow.state == flow.SAVED and rig.disp.lines()[0] == "Gemt"
+    assert "Kont. læge" in rig.disp.screen() and "Mål igen om 2 t." in rig.disp.screen()
+    records = rig.records()
+    assert len(records) == 1
+    r = records[0]
+    del r["seq"], r["tag"]
+    assert r == {
+        "measured_at": rig.board.now(), "clock_valid": True, "boot_count": rig.store.boot_count,
+        "ms_since_boot": rig.board.ms, "device_id": rig.board.uid, "staff": 1001, "patient": 42, "pulse": 72,
+        "resp": 22, "temp_raw": 375, "temp_site": "rectal", "sys_bp": 120, "awareness": "habitual",
+        "points": {"pulse": 0, "resp": 2, "temp": 0, "sys_bp": 0, "awareness": 0}, "total": 2,
+        "core_id": tobs_core.CORE_ID, "config_id": rig.site.config_id, "action": 2, "reason": 0,
+    }, r
+    rig.keys("#")  # next patient
+    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "" and rig.flow.values == {}
+    rig.done()
+
+
+def test_the_review_shows_every_value_with_points_the_total_and_scrolls_to_the_guidance():
+    rig = measuring("flow-review")
+    to_review(rig, "42#72#16#A370#120#1")  # 37,0 oral = 37,5 after correction
+    lines = [line for line, _ in rig.flow._review_lines()]
+    assert lines[0] == "Puls" + " " * 7 + "72  0"
+    assert lines[1] == "Resp." + " " * 6 + "16  0"
+    assert lines[2] == "Temp." + " " * 4 + "37,0  0"
+    assert lines[3] == " oral = 37,5"
+    assert lines[4] == "Syst. BT" + " " * 2 + "120  0"
+    assert lines[5] == "Bevidsth." + " " * 6 + "0"
+    assert lines[6] == " Habituel"
+    assert " ".join(lines[7:]) == "Ingen handling. Mål igen efter skøn."
+    shown = rig.disp.lines()
+    assert shown[0].startswith("Pt 42 ") and shown[1] == "TOBS i alt" and rig.disp.bigs == ["0"]
+    assert shown[2:7] == lines[:5] and shown[7] == "#=gem 2/8 *=ret"
+    rig.keys("8")
+    assert rig.disp.lines()[2:7] == lines[4:9]
+    rig.keys("8")
+    assert rig.disp.lines()[2:7] == lines[5:10] and len(lines) == 10
+    rig.keys("8")  # already at the end
+    assert rig.disp.lines()[2:7] == lines[5:10]
+    rig.keys("2")  # a page back, keeping one row in view
+    assert rig.disp.lines()[2:7] == lines[1:6]
+    rig.keys("22")
+    assert rig.disp.lines()[2:7] == lines[:5]
+    rig.done()
+
+
+def test_an_urgent_band_shows_its_guidance_inverse_with_who_to_call():
+    rig = measuring("flow-urgent")
+    to_review(rig, "42#115#22#390#90#2")  # 2 + 2 + 2 + 1 + 1 = 8: band 5+
+    assert "8" in rig.disp.bigs
+    lines = rig.flow._review_lines()
+    guidance = [line for line, inverse in lines if inverse]
+    assert guidance == ["Kontakt læge nu.", "Ved livsfare:", "112.", "Kontakt læge", "Tlf. 1813"], guidance
+    rig.done()
+
+
+def test_a_single_3_escalates_to_the_any_three_band():
+    rig = measuring("flow-any3")
+    to_review(rig, "42#135##16#375#120#1")  # pulse 135 scores 3 (confirmed), total 3
+    assert rig.flow.result.total == 3 and rig.flow.band["id"] == "any3"
+    rig.done()
+
+
+def test_each_implausible_value_is_refused_naming_the_field_and_stays_for_correction():
+    cases = (("pulse", "", "300", "Puls"), ("resp", "72#", "2", "Respiration"),
+             ("temp", "72#16#", "200", "Temperatur"), ("sys_bp", "72#16#375#", "30", "Systolisk BT"))
+    for field, before, bad, name in cases:
+        rig = measuring("flow-bad-" + field, "42#" + before)
+        assert rig.flow.state == field and rig.flow.entry == ""
+        rig.keys(bad + "#")
+        assert rig.flow.state == field and rig.flow.entry == bad
+        message = " ".join(rig.disp.lines()[4:7]).strip()
+        assert message.startswith(name + " skal være mellem"), message
+        rig.keys("1")  # typing clears the message
+        assert rig.disp.lines()[4] == ""
+        assert rig.records() == []
+        rig.done()
+
+
+def test_confirming_an_empty_field_asks_for_a_value():
+    rig = measuring("flow-empty")
+    rig.keys("#")
+    assert rig.flow.state == flow.PATIENT and wrapped("Skriv patientens nummer.") in rig.disp.screen()
+    rig.keys("0#")
+    assert rig.flow.state == flow.PATIENT and "Patientnummer" in rig.disp.screen()
+    rig.keys("*42#")
+    assert rig.flow.state == "pulse"
+    rig.keys("#")
+    assert rig.flow.state == "pulse" and rig.disp.lines()[4] == "Skriv en værdi."
+    rig.done()
+
+
+def test_the_keypad_only_takes_as_many_digits_as_a_field_can_hold():
+    rig = measuring("flow-digits", "123456789")
+    assert rig.flow.entry == "12345678" and "12345678" in rig.disp.bigs
+    rig.keys("#1234")
+    assert rig.flow.entry == "123"
+    rig.done()
+
+
+def test_a_wrong_pin_or_unknown_staff_number_stays_on_its_screen():
+    rig = Rig("flow-pin")
+    rig.keys("4242#")
+    assert rig.flow.state == flow.START and "Ukendt" in rig.disp.screen()
+    rig.keys("#")
+    assert "Skriv dit" in rig.disp.screen()
+    rig.keys("1001#")
+    assert rig.flow.state == flow.PIN and rig.disp.lines()[0] == "Medarb. 1001"
+    rig.keys("99")
+    assert "**_" in rig.disp.bigs and "99" not in rig.disp.screen()
+    rig.keys("99#")
+    assert rig.flow.state == flow.PIN and rig.flow.entry == ""
+    assert rig.disp.lines()[4:6] == ["Forkert PIN.", "Prøv igen."]
+    assert rig.flow.staff is None
+    rig.keys("#")
+    assert rig.flow.state == flow.PIN and "Skriv din" in rig.disp.screen()
+    rig.keys("*")  # back to the staff number
+    assert rig.flow.state == flow.START
+    rig.keys("1002#5678#")
+    assert rig.flow.state == flow.HOME and rig.flow.staff == 1002
+    rig.keys("*")  # log out
+    assert rig.flow.state == flow.START and rig.flow.staff is None
+    rig.done()
+
+
+def test_star_deletes_digits_and_on_an_empty_field_goes_back_with_the_value_kept():
+    rig = measuring("flow-back", "42#72#16")
+    assert rig.flow.state == "resp" and rig.flow.entry == "16"
+    rig.keys("**")
+    assert rig.flow.entry == ""
+    rig.keys("*")
+    assert rig.flow.state == "pulse" and rig.flow.entry == "72" and "72_" in rig.disp.bigs
+    rig.keys("*8#")
+    assert rig.flow.values["pulse"] == 78 and rig.flow.state == "resp"
+    rig.keys("*" + "**" + "*")  # resp empty -> pulse "78" -> deleted -> back to patient
+    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "42"
+    rig.keys("***")
+    assert rig.flow.state == flow.HOME
+    rig.done()
+
+
+def test_star_goes_back_from_awareness_review_action_and_reason():
+    rig = measuring("flow-back-menus")
+    to_review(rig, "42#72#22#375#120#1")
+    rig.keys("#5#")  # action Observeres in an escalating band: a reason is needed
+    assert rig.flow.state == flow.REASON
+    rig.keys("*")
+    assert rig.flow.state == flow.ACTION
+    rig.keys("*")
+    assert rig.flow.state == flow.REVIEW
+    rig.keys("*")
+    assert rig.flow.state == flow.AWARENESS and rig.flow.choice == 0
+    rig.keys("*")
+    assert rig.flow.state == "sys_bp" and rig.flow.entry == "120"
+    assert rig.records() == []
+    rig.done()
+
+
+def test_cancel_asks_first_and_can_be_aborted():
+    rig = measuring("flow-cancel", "42#72#1")
+    rig.keys("C")
+    assert rig.flow.overlay == "cancel" and rig.disp.lines()[2] == "Afbryd måling?"
+    rig.keys("5")  # neither yes nor no: still asking
+    assert rig.flow.overlay == "cancel"
+    rig.keys("*")
+    assert rig.flow.overlay is None and rig.flow.state == "resp" and rig.flow.entry == "1"
+    rig.keys("6#375#120#1#")
+    rig.keys("C#")
+    assert rig.flow.state == flow.HOME and rig.flow.values == {} and rig.records() == []
+    assert "measurement cancelled" in rig.board.logs
+    rig.done()
+
+
+def test_a_value_worth_3_points_must_be_confirmed_or_re_entered():
+    rig = measuring("flow-confirm3", "42#135#")
+    assert rig.flow.overlay == "confirm3" and rig.disp.lines()[4] == "Bekræft: 3 point"
+    assert rig.disp.inverse_rows() == [0, 4]
+    rig.keys("*")
+    assert rig.flow.state == "pulse" and rig.flow.entry == "" and "pulse" not in rig.flow.values
+    rig.keys("135#" "#")
+    assert rig.flow.state == "resp" and rig.flow.values["pulse"] == 135
+    rig.keys("16#375#120#")
+    rig.keys("5#")  # no response scores 3 as well
+    assert rig.flow.overlay == "confirm3" and "Ingen reaktion" in rig.disp.screen()
+    rig.keys("*")
+    assert rig.flow.state == flow.AWARENESS and rig.flow.choice is None
+    rig.keys("#")
+    assert rig.disp.lines()[0] == "Vælg 1-5."
+    rig.keys("5#" "#")
+    assert rig.flow.state == flow.REVIEW and rig.flow.result.total == 6
+    rig.done()
+
+
+def test_a_non_rectal_temperature_outside_36_40_after_correction_asks_for_a_rectal_reading():
+    rig = measuring("flow-rectal", "42#72#16#")
+    assert rig.disp.lines()[1] == "Temp. rektal"
+    rig.keys("AA")
+    assert rig.flow.temp_site == "axillary" and rig.disp.lines()[1] == "Temp. aksillær"
+    rig.keys("A")
+    assert rig.flow.temp_site == "rectal"
+    rig.keys("A")
+    assert rig.flow.temp_site == "oral"
+    rig.keys("350")
+    assert "35,0" in rig.disp.bigs
+    rig.keys("#")
+    assert rig.flow.state == "temp" and rig.flow.temp_site == "rectal" and rig.flow.entry == ""
+    assert rig.disp.lines()[1] == "Temp. rektal"
+    assert rig.disp.lines()[4:6] == ["Mål rektalt", "(kor. 35,5)."], rig.disp.lines()
+    rig.keys("350#")  # rectal 35,0 scores 2 and is accepted
+    assert rig.flow.state == "sys_bp" and rig.flow.values["temp"] == 350
+    rig.done()
+
+
+def test_an_oral_reading_inside_the_range_is_scored_corrected_and_stored_as_read():
+    rig = measuring("flow-oral")
+    rig.keys("42#72#16#A376#120#1#")  # 37,6 oral = 38,1: 1 point
+    assert rig.flow.result.points["temp"] == 1
+    rig.keys("#2#")
+    r = rig.records()[0]
+    assert r["temp_raw"] == 376 and r["temp_site"] == "oral" and r["points"]["temp"] == 1
+    rig.done()
+
+
+def test_observe_in_an_escalating_band_needs_a_reason_and_the_reason_is_stored():
+    rig = measuring("flow-reason")
+    to_review(rig, "42#72#22#375#120#1")
+    rig.keys("##")
+    assert rig.flow.state == flow.ACTION and rig.disp.lines()[0] == "Vælg handling"
+    rig.keys("5#")
+    assert rig.flow.state == flow.REASON and rig.disp.lines()[0] == "Begrundelse:"
+    rig.keys("#")
+    assert rig.disp.lines()[0] == "Vælg begrundelse"
+    rig.keys("3")
+    assert rig.disp.inverse_rows() == [0, 3]
+    rig.keys("#")
+    assert rig.flow.state == flow.SAVED
+    r = rig.records()[0]
+    assert (r["action"], r["reason"]) == (5, 3)
+    rig.done()
+
+
+def test_a_low_band_takes_observe_without_a_reason_and_may_skip_the_action():
+    rig = measuring("flow-optional")
+    to_review(rig)
+    rig.keys("#")
+    assert rig.disp.lines()[0] == "Evt. handling:"
+    rig.keys("#")
+    assert rig.flow.state == flow.SAVED and "Ingen påmindelse" in rig.disp.screen()
+    rig.keys("#" + NORMAL + "#" + "#5#")
+    assert rig.flow.state == flow.SAVED
+    assert [(r["action"], r["reason"]) for r in rig.records()] == [(0, 0), (5, 0)]
+    rig.done()
+
+
+def test_idle_logout_discards_the_unsaved_entry_after_the_configured_minutes():
+    rig = measuring("flow-idle", "42#72#")
+    rig.board.advance(10 * 60000 - 1)
+    assert not rig.flow.tick() and rig.flow.state == "resp"
+    rig.board.advance(1)
+    assert rig.flow.tick()
+    assert rig.flow.state == flow.START and rig.flow.staff is None and rig.flow.values == {}
+    assert rig.disp.lines()[0] == "TOBS  EKSEMPEL" and rig.records() == []
+    assert "idle logout: unsaved entry discarded" in rig.board.logs
+    rig.board.advance(3600000)
+    assert not rig.flow.tick()  # the start screen with nothing typed has nothing to time out
+    rig.keys("1")
+    rig.board.advance(10 * 60000)
+    assert rig.flow.tick() and rig.flow.entry == ""
+    rig.done()
+
+
+def test_a_key_restarts_the_idle_time():
+    rig = measuring("flow-idle-key")
+    rig.board.advance(9 * 60000)
+    rig.keys("4")
+    rig.board.advance(9 * 60000)
+    rig.flow.tick()
+    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "4"
+    rig.done()
+
+
+def test_idle_logout_after_save_was_pressed_keeps_the_measurement_without_an_action():
+    rig = measuring("flow-idle-action")
+    to_review(rig, "42#72#22#375#120#1")
+    rig.keys("#5")
+    rig.board.advance(10 * 60000)
+    rig.flow.tick()
+    assert rig.flow.state == flow.START
+    assert [(r["patient"], r["action"], r["reason"]) for r in rig.records()] == [(42, 0, 0)]
+    rig.done()
+
+
+def wait(rig, minutes):
+    """Let time pass on the home screen, with a key (ignored there) every 5 minutes so nobody is logged out."""
+    for _ in range(minutes // 5):
+        rig.board.advance(5 * 60000)
+        rig.keys("0")
+    rig.board.advance(minutes % 5 * 60000)
+    return rig.flow.tick()
+
+
+def test_home_lists_overdue_patients_first_and_inverse_then_those_due_soon():
+    rig = measuring("flow-home")
+    rig.keys("42#72#22#375#120#1#" "#2#")  # patient 42: band 2-4, again in 120 min
+    rig.keys("#" "7#72#16#375#120#" "2#" "#" "#")  # patient 7: total 1, again in 480 min
+    rig.keys("*")
+    assert rig.flow.state == flow.HOME and "Ingen målinger" in rig.disp.screen()
+    assert wait(rig, 61)  # a new minute: the list is redrawn
+    assert rig.disp.lines()[1] == "Pt 42" + " " * 8 + "59m" and rig.disp.inverse_rows() == [0]
+    assert not rig.flow.tick()  # same minute: nothing to redraw
+    wait(rig, 60)
+    assert rig.disp.lines()[1] == "Pt 42" + " " * 8 + "-1m" and rig.disp.inverse_rows() == [0, 1]
+    wait(rig, 358)
+    lines = rig.disp.lines()
+    assert lines[1] == "Pt 42" + " " * 8 + "-5t" and lines[2] == "Pt 7" + " " * 10 + "1m", lines
+    assert rig.disp.inverse_rows() == [0, 1]
+    wait(rig, 1)
+    assert rig.disp.lines()[2] == "Pt 7" + " " * 10 + "0m" and rig.disp.inverse_rows() == [0, 1, 2]
+    rig.done()
+
+
+def test_a_full_store_refuses_before_vitals_and_at_save_without_losing_the_entry():
+    rig = Rig("flow-full").keys(LOGIN)
+    rig.free = 0
+    rig.keys("#")
+    assert rig.flow.state == flow.HOME and rig.flow.overlay == "notice"
+    assert rig.disp.lines()[1:3] == ["Hukommelse fuld", "– synkronisér"]
+    rig.keys("5")  # any key closes the notice
+    assert rig.flow.overlay is None and rig.flow.state == flow.HOME
+    rig.free = 1 << 20
+    rig.keys("#")
+    to_review(rig, "42#72#22#375#120#1")
+    rig.free = 0
+    rig.keys("#")
+    assert rig.flow.state == flow.REVIEW and "Hukommelse fuld" in rig.disp.screen()
+    rig.keys("#")  # close the notice; the entry is still there
+    rig.free = 1 << 20
+    rig.keys("#1")
+    rig.free = 0  # full between the review and the save itself: StoreFull from append
+    rig.keys("#")
+    assert rig.flow.state == flow.ACTION and rig.flow.overlay == "notice" and rig.records() == []
+    rig.free = 1 << 20
+    rig.keys("*#")
+    assert rig.flow.state == flow.SAVED and len(rig.records()) == 1
+    rig.free = 0
+    rig.keys("#")  # next patient refused too
+    assert rig.flow.state == flow.HOME and rig.flow.overlay == "notice"
+    rig.done()
+
+
+def test_the_status_screen_shows_the_device_and_returns_to_the_same_entry():
+    rig = measuring("flow-status", "42#7")
+    rig.keys("D")
+    lines = rig.disp.lines()
+    assert lines[0] == "Status" and lines[1] == "EKSEMPEL-OPSÆTN." and 1 in rig.disp.inverse_rows()
+    assert lines[2] == "Usynk.: 0" and lines[3] == "Fri: 1408 kB"
+    assert lines[4] == text.utc(rig.board.now()) and lines[5] == "Ur stillet (UTC)"
+    rig.keys("8")
+    screen = rig.disp.screen()
+    assert "e66141032b4f5826" in screen and "Kerne " + tobs_core.CORE_ID in screen
+    assert "Opsæt. " + rig.site.config_id in screen and "EKSEMPEL Plejece" in screen
+    rig.keys("B")
+    assert rig.reports == 1 and rig.disp.lines()[0] == "Heap 42 kB"
+    rig.keys("2")
+    assert rig.disp.lines()[1] == "EKSEMPEL-OPSÆTN."
+    rig.keys("#")
+    assert rig.flow.overlay is None and rig.flow.state == "pulse" and rig.flow.entry == "7"
+    rig.board.valid = False
+    rig.keys("D")
+    assert "Ur ikke stillet!" in rig.disp.screen()
+    rig.keys("C")  # any other key returns, and does not cancel
+    assert rig.flow.overlay is None and rig.flow.state == "pulse"
+    rig.done()
+
+
+def test_the_status_screen_counts_unsynced_records_and_warns_about_a_broken_site_json():
+    rig = Rig("flow-status-broken", b'{"site_id": "x"')
+    assert rig.site.warning and rig.site.example
+    rig.keys(LOGIN + "#" + NORMAL + "##" + "#")
+    assert len(rig.records()) == 1
+    rig.keys("D")
+    lines = rig.disp.lines()
+    assert lines[1:4] == ["EKSEMPEL-OPSÆTN.", "Fejl i site.json", "Usynk.: 1"], lines
+    rig.done()
+
+
+def test_english_screens_fit_too():
+    site = json.loads(read(DEFAULT_CONFIG).decode())
+    site["language"] = "en"
+    rig = Rig("flow-english", json.dumps(site).encode())
+    assert rig.disp.lines()[1:3] == ["Decision support", "– not diagnosis"]
+    rig.keys(LOGIN + "#42#300#")
+    assert " ".join(rig.disp.lines()[4:7]).strip() == "Pulse must be between 20 and 250."
+    rig.keys("***135#")
+    assert "Confirm: 3 pts" in rig.disp.screen()
+    rig.keys("#16#A350#")
+    assert rig.disp.lines()[4:6] == ["Measure rectally", "(corr. 35.5)."]
+    rig.keys("375#120#1#")
+    assert rig.disp.lines()[1] == "TOBS total" and rig.flow.band["id"] == "any3"
+    rig.keys("8D8" "#" "#1#")
+    assert rig.flow.state == flow.SAVED and rig.disp.lines()[0] == "Saved"
+    rig.keys("*")
+    assert rig.disp.lines()[7] == "#=new  *=log out"
+    rig.done()
+
+
+def test_every_row_string_fits_sixteen_columns_in_both_languages():
+    # Sentences are wrapped by the flow; every other string is one screen row, checked with its widest value.
+    sentences = ("disclaimer", "enter_staff", "unknown_staff", "enter_pin", "wrong_pin", "nothing_due",
+                 "enter_patient", "patient_zero", "enter_value", "rectal_now", "call", "remeasure", "store_full",
+                 "save_failed", "no_config")
+    widest = {"staff_header": 99999999, "patient_header": 99999999, "more": 99, "hint_menu": 6, "choose": 6,
+              "unsynced": 99999, "free": 9999, "core": "ffffffff", "config": "ffffffff", "temp_label": "aksillær",
+              "minutes": 999, "hours": 168, "phone": "0123456789", "rel_minutes": 99, "rel_hours": 47, "rel_days": 99}
+    for lang in ("da", "en"):
+        strings = text.STRINGS[lang]
+        assert sorted(strings) == sorted(text.STRINGS["da"]), lang
+        for key, s in strings.items():
+            if key in sentences:
+                for line in text.wrap(s % "35,5" if "%" in s else s):
+                    assert len(line) <= 16, (lang, key, line)
+                continue
+            shown = s % widest[key] if key in widest else s
+            assert "%" not in shown and len(shown) <= 16, (lang, key, shown)
+        for code, _ in tobs_core.AWARENESS:
+            assert len("5 " + text.awareness(lang, code)) <= 16
+
+
+def test_every_refusal_tobs_core_can_raise_fits_the_three_message_rows():
+    lows = {"pulse": 19, "resp": 2, "temp": 249, "sys_bp": 39}
+    highs = {"pulse": 251, "resp": 71, "temp": 451, "sys_bp": 301}
+    for lang in ("da", "en"):
+        for field in flow.FIELDS:
+            for value in (lows[field], highs[field]):
+                try:
+                    tobs_core.points_for(field, value / 10 if field == "temp" else value)
+                except tobs_core.VitalError as e:
+                    lines = text.wrap(e.message(lang))
+                    assert len(lines) <= 3 and max(len(line) for line in lines) <= 16, lines
+                else:
+                    raise AssertionError("%s %d was accepted" % (field, value))

@@ -1,0 +1,110 @@
+# Re-measure reminders: set by a save from the site's interval, due and overdue as time passes, kept in a small
+# file replaced atomically, rebuilt from the records when the file is missing, broken or from another config.
+import json
+
+from flowfakes import DEFAULT_CONFIG, PLENTY, exists, read, remove_tree, scratch, write
+
+import tobs_core
+from handheld import reminders, siteconfig
+from handheld.store import RecordStore
+
+T0 = 1790000000
+
+
+def setup(name):
+    root = scratch("reminders-" + name)
+    site = siteconfig.load(root, DEFAULT_CONFIG)
+    return root, site, RecordStore(root, free_bytes=lambda: PLENTY)
+
+
+def observation(patient, measured_at, pulse=72, resp=16):
+    points = {"pulse": tobs_core.points_for("pulse", pulse), "resp": tobs_core.points_for("resp", resp),
+              "temp": 0, "sys_bp": 0, "awareness": 0}
+    return {
+        "measured_at": measured_at, "clock_valid": True, "boot_count": 1, "ms_since_boot": 0,
+        "device_id": b"PICO\x00\x01\x02\x03", "staff": 1001, "patient": patient, "pulse": pulse, "resp": resp,
+        "temp_raw": 375, "temp_site": "rectal", "sys_bp": 120, "awareness": "habitual", "points": points,
+        "total": sum(points.values()), "core_id": tobs_core.CORE_ID, "config_id": "00c0ffee", "action": 0,
+        "reason": 0,
+    }
+
+
+def band(site, total, any_three=False):
+    return site.band_for(total, any_three)
+
+
+def test_a_save_sets_the_next_due_time_from_the_band_and_lists_due_then_overdue():
+    root, site, store = setup("due")
+    r = reminders.Reminders(root, site).open(store)
+    assert r.next_due == {} and r.problem is None
+    r.saved(42, T0, band(site, 2))  # 120 min
+    r.saved(7, T0, band(site, 1))  # 480 min
+    r.saved(9, T0, band(site, 0))  # no reminder
+    assert r.due_at(42) == T0 + 7200 and r.due_at(7) == T0 + 480 * 60 and r.due_at(9) is None
+    assert r.overdue(T0) == [] and r.due(T0) == []
+    assert r.due(T0 + 3600) == [(42, T0 + 7200)] and r.overdue(T0 + 3600) == []
+    assert r.overdue(T0 + 7200) == [(42, T0 + 7200)] and r.due(T0 + 7200) == []
+    late = T0 + 480 * 60
+    assert r.overdue(late) == [(42, T0 + 7200), (7, late)]  # longest overdue first
+    r.saved(42, late, band(site, 0))  # measured again and fine: the reminder goes
+    assert r.overdue(late) == [(7, late)]
+    remove_tree(root)
+
+
+def test_due_soon_lists_the_soonest_first():
+    root, site, store = setup("soon")
+    r = reminders.Reminders(root, site).open(store)
+    r.saved(1, T0, band(site, 9))  # 60 min
+    r.saved(2, T0 - 1800, band(site, 9))
+    r.saved(3, T0 + 600, band(site, 9))
+    assert [p for p, _ in r.due(T0 + 601)] == [2, 1, 3]
+    assert [p for p, _ in r.due(T0 + 601, within_s=3000)] == [2, 1]
+    remove_tree(root)
+
+
+def test_the_file_is_replaced_atomically_and_read_back():
+    root, site, store = setup("file")
+    r = reminders.Reminders(root, site).open(store)
+    r.saved(42, T0, band(site, 3, True))
+    assert exists(root + "/reminders.json") and not exists(root + "/reminders.json.tmp")
+    again = reminders.Reminders(root, site).open(store)
+    assert again.next_due == {42: T0 + 3600} and again.problem is None
+    remove_tree(root)
+
+
+def test_a_missing_file_is_rebuilt_from_the_records():
+    root, site, store = setup("rebuild")
+    store.append(observation(42, T0, resp=22))  # total 2: 120 min
+    store.append(observation(7, T0 + 60, pulse=135))  # a single 3: any3 band, 60 min
+    store.append(observation(8, T0, resp=22))
+    store.append(observation(8, T0 + 120))  # later and fine: no reminder for 8
+    r = reminders.Reminders(root, site).open(store)
+    assert r.next_due == {42: T0 + 7200, 7: T0 + 60 + 3600}
+    assert exists(root + "/reminders.json") and r.problem is None
+    remove_tree(root)
+
+
+def test_a_broken_file_or_another_configuration_means_a_rebuild():
+    root, site, store = setup("broken")
+    store.append(observation(42, T0, resp=22))
+    write(root + "/reminders.json", b'{"due": [[42, ')
+    r = reminders.Reminders(root, site).open(store)
+    assert r.next_due == {42: T0 + 7200} and "unreadable" in r.problem
+    data = json.loads(read(root + "/reminders.json").decode())
+    assert data["config_id"] == site.config_id
+    data["config_id"] = "00000000"
+    data["due"] = [[42, 1]]
+    write(root + "/reminders.json", json.dumps(data).encode())
+    r = reminders.Reminders(root, site).open(store)
+    assert r.next_due == {42: T0 + 7200} and "another site configuration" in r.problem
+    remove_tree(root)
+
+
+def test_the_list_is_bounded_dropping_the_longest_overdue():
+    root, site, store = setup("bounded")
+    r = reminders.Reminders(root, site).open(store)
+    for patient in range(1, reminders.MAX_PATIENTS + 3):
+        r.saved(patient, T0 + patient, band(site, 9))
+    assert len(r.next_due) == reminders.MAX_PATIENTS
+    assert r.due_at(1) is None and r.due_at(2) is None and r.due_at(3) is not None
+    remove_tree(root)
