@@ -6,7 +6,7 @@ import json
 from flowfakes import DEFAULT_CONFIG, Rig, read
 
 import tobs_core
-from handheld import flow, text
+from handheld import flow, siteconfig, text
 
 LOGIN = "1001#1234#"
 NORMAL = "42#72#16#375#120#1"  # patient 42 ... awareness habitual: total 0
@@ -452,6 +452,22 @@ def test_english_screens_fit_too():
     rig.done()
 
 
+def test_a_new_site_configuration_takes_effect_on_the_screen():
+    rig = Rig("flow-new-site")
+    data = json.loads(read(DEFAULT_CONFIG).decode())
+    data["example"] = False
+    data["language"] = "en"
+    root = rig.root
+    with open(root + "/site.json", "wb") as f:
+        f.write(json.dumps(data).encode())
+    site = siteconfig.load(root, DEFAULT_CONFIG)
+    rig.flow.set_site(site)
+    assert rig.disp.lines()[0] == "TOBS" and rig.disp.lines()[4] == "Staff number:"
+    rig.keys(LOGIN + "#" + NORMAL + "###")
+    assert rig.records()[0]["config_id"] == site.config_id != rig.site.config_id
+    rig.done()
+
+
 def test_every_row_string_fits_sixteen_columns_in_both_languages():
     # Sentences are wrapped by the flow; every other string is one screen row, checked with its widest value.
     sentences = ("disclaimer", "enter_staff", "unknown_staff", "enter_pin", "wrong_pin", "nothing_due",
@@ -461,8 +477,8 @@ def test_every_row_string_fits_sixteen_columns_in_both_languages():
               "unsynced": 99999, "free": 9999, "core": "ffffffff", "config": "ffffffff", "temp_label": "aksillær",
               "minutes": 999, "hours": 168, "phone": "0123456789", "rel_minutes": 99, "rel_hours": 47, "rel_days": 99}
     for lang in ("da", "en"):
-        strings = text.STRINGS[lang]
-        assert sorted(strings) == sorted(text.STRINGS["da"]), lang
+        strings = text.strings(lang)
+        assert sorted(strings) == sorted(text.strings("da")), lang
         for key, s in strings.items():
             if key in sentences:
                 for line in text.wrap(s % "35,5" if "%" in s else s):

@@ -11,8 +11,9 @@ from handheld.store import RecordStore
 
 LOOP_MS = 10
 
-# Highest gc.mem_alloc() seen, sampled once per loop after the work and before the collection that follows
-# it: the heap the app needs at its busiest (the heap benchmark reads it from the log, key B on the status screen).
+# Highest gc.mem_alloc() seen, sampled in every loop that handled a key or redrew, after a collection before the
+# work and before the one after it: live heap plus that work's garbage, i.e. what the app needs at its busiest.
+# The heap benchmark reads it from the log (key B on the status screen).
 peak_heap = 0
 
 
@@ -57,7 +58,7 @@ def run(board):
     except (OSError, ValueError) as e:
         # Without any configuration nobody can log in: say so on the screen and stop here.
         board.log("no usable site configuration: %r" % (e,))
-        _show_fatal(display, text.get("da", "no_config") + " " + text.get("en", "no_config"))
+        _show_fatal(display, text.get("da", "no_config"))
         while True:
             board.idle()
             board.sleep_ms(1000)
@@ -68,10 +69,15 @@ def run(board):
         board.log(reminders.problem)
     flow = Flow(display, store, site, board, reminders, free_bytes=_free_bytes(root),
                 on_report=lambda: heap_report(board))
-    board.log("ready: config %s%s" % (site.config_id, " (EXAMPLE)" if site.example else ""))
+    gc.collect()
+    board.log("ready: config %s%s, heap %d used %d free" % (
+        site.config_id, " (EXAMPLE)" if site.example else "", gc.mem_alloc(), gc.mem_free()))
     while True:
         key = board.read_key()
         worked = key is not None
+        if worked:
+            # Start the work on a clean heap, so that the sample after it measures what handling keys needs.
+            gc.collect()
         while key is not None:
             flow.key(key)
             key = board.read_key()
@@ -82,8 +88,8 @@ def run(board):
         if flow.dirty:
             display.flush()
             flow.dirty = False
-        _sample_heap()
         if worked:
+            _sample_heap()
             gc.collect()
         board.idle()
         board.sleep_ms(LOOP_MS)

@@ -77,6 +77,14 @@ class Flow:
     def t(self, key):
         return text.get(self.lang, key)
 
+    def set_site(self, site):
+        """A new site configuration (e.g. pushed by the sync): used from the next screen on; an entry in
+        progress keeps the band it was scored with until it is saved or left."""
+        self.site = site
+        self.lang = site.language
+        self.reminders.site = site
+        self.render()
+
     # ---- state ------------------------------------------------------------------------------------------
     def _logout(self):
         self.state = START

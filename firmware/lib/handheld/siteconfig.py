@@ -243,23 +243,42 @@ class SiteConfig:
 
 
 def parse(data, path="site.json", warning=None):
-    """A SiteConfig from the file's bytes; ConfigError (or ValueError from JSON) when unusable."""
+    """A SiteConfig from a file's bytes; ConfigError (or ValueError from JSON) when unusable."""
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError("file is %d bytes, at most %d" % (len(data), MAX_FILE_BYTES))
-    parsed = json.loads(data.decode("utf-8"))
+    return _config(json.loads(data.decode("utf-8")), config_id(data), path, warning)
+
+
+def _config(parsed, cid, path, warning):
     validate(parsed)
-    return SiteConfig(parsed, config_id(data), path, warning)
+    # The comment is for people editing the file; the device has no use for it in its heap.
+    parsed.pop("comment", None)
+    return SiteConfig(parsed, cid, path, warning)
 
 
-def _read(path):
-    """The file's bytes, or None when it does not exist."""
+def read_file(path, warning=None):
+    """parse() for a file, streamed: neither the bytes nor the text of the file is held whole in the heap.
+    None when the file does not exist."""
     try:
-        with open(path, "rb") as f:
-            return f.read(MAX_FILE_BYTES + 1)
+        size = os.stat(path)[6]
     except OSError as e:
         if e.args and e.args[0] == 2:  # ENOENT
             return None
         raise
+    if size > MAX_FILE_BYTES:
+        raise ConfigError("%s is %d bytes, at most %d" % (path, size, MAX_FILE_BYTES))
+    digest = sha256()
+    buf = bytearray(256)
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            digest.update(view[:n])
+        f.seek(0)
+        parsed = json.load(f)
+    return _config(parsed, hexlify(digest.digest()[:4]).decode(), path, warning)
 
 
 def load(root, default_path=None):
@@ -267,13 +286,13 @@ def load(root, default_path=None):
     site_path = _join(root, SITE_FILE)
     warning = None
     try:
-        data = _read(site_path)
-        if data is not None:
-            return parse(data, site_path)
+        site = read_file(site_path)
+        if site is not None:
+            return site
     except Exception as e:  # noqa: BLE001 - any fault in the site's file falls back to the default, reported
         warning = "%s not used: %s" % (SITE_FILE, e)
     default_path = default_path or DEFAULT_PATH
-    data = _read(default_path)
-    if data is None:
+    site = read_file(default_path, warning)
+    if site is None:
         raise ConfigError("no %s and no default configuration at %s" % (SITE_FILE, default_path))
-    return parse(data, default_path, warning)
+    return site

@@ -1,5 +1,5 @@
-# Every string the handheld shows, in Danish (the default) and English, planned for a 16x8-character screen,
-# plus the few helpers that shape text for it: word wrap, durations, relative times, the UTC clock.
+# Every string the handheld shows, planned for a 16x8-character screen: Danish (the default) here, English in
+# text_en.py; plus the helpers that shape text for the screen: word wrap, durations, relative times, UTC clock.
 import tobs_core
 
 WIDTH = 16
@@ -82,97 +82,28 @@ _DA = {
     "rel_days": "%dd",
 }
 
-_EN = {
-    "title": "TOBS",
-    "example": "EXAMPLE",
-    "disclaimer": "Decision support – not diagnosis",
-    "staff_prompt": "Staff number:",
-    "hint_start": "#=OK  D=status",
-    "enter_staff": "Enter your staff number.",
-    "unknown_staff": "Unknown staff number.",
-    "staff_header": "Staff %d",
-    "pin_prompt": "PIN:",
-    "enter_pin": "Enter your PIN.",
-    "wrong_pin": "Wrong PIN. Try again.",
-    "hint_home": "#=new  *=log out",
-    "nothing_due": "No measurements due now.",
-    "more": "+%d more",
-    "new_measurement": "New measurement",
-    "patient_prompt": "Patient number:",
-    "patient_header": "Pt %d",
-    "enter_patient": "Enter the patient's number.",
-    "patient_zero": "Patient number cannot be 0.",
-    "enter_value": "Enter a value.",
-    "hint_entry": "#=OK *=del C=esc",
-    "hint_temp": "A=site #OK *=del",
-    "temp_label": "Temp. %s",
-    "rectal_now": "Measure rectally (corr. %s).",
-    "hint_menu": "1-%d #=OK *=back",
-    "choose": "Choose 1-%d.",
-    "confirm3": "Confirm: 3 pts",
-    "confirm3_ask": "Is it correct?",
-    "hint_confirm3": "#=yes *=re-enter",
-    "cancel_ask": "Cancel entry?",
-    "cancel_note": "Nothing saved.",
-    "hint_yes_no": "#=yes  *=no",
-    "total": "TOBS total",
-    "short_pulse": "Pulse",
-    "short_resp": "Resp.",
-    "short_temp": "Temp.",
-    "short_sys_bp": "Syst. BP",
-    "short_awareness": "Awareness",
-    "call": "Contact %s",
-    "phone": "Phone %s",
-    "remeasure": "Measure again in %s.",
-    "hint_review": "#=save 2/8 *=bk",
-    "action_title": "Action taken:",
-    "action_optional": "Action, optional",
-    "action_required": "Choose an action",
-    "reason_title": "Reason:",
-    "reason_required": "Choose a reason",
-    "saved": "Saved",
-    "no_reminder": "No reminder",
-    "hint_saved": "#=next *=home",
-    "store_full": "Memory full – synchronise",
-    "save_failed": "Could not save. Try again.",
-    "any_key": "Press any key",
-    "no_config": "No configuration. Contact IT.",
-    "status": "Status",
-    "example_config": "EXAMPLE CONFIG",
-    "config_error": "site.json broken",
-    "unsynced": "Unsynced: %d",
-    "free": "Free: %d kB",
-    "clock_set": "Clock set (UTC)",
-    "clock_unset": "Clock not set!",
-    "device": "Device id:",
-    "core": "Core %s",
-    "config": "Config %s",
-    "hint_status": "2/8 scroll #=out",
-    "minutes": "%d min",
-    "hours": "%d h",
-    "rel_minutes": "%dm",
-    "rel_hours": "%dh",
-    "rel_days": "%dd",
-}
-
-STRINGS = {"da": _DA, "en": _EN}
-
 # The awareness menu on 16 columns: "5 Ingen reaktion" is the longest row (tobs_core's labels are longer).
-AWARENESS_SHORT = {
-    "da": {
-        "habitual": "Habituel", "agitated": "Urolig/konfus", "voice": "Kun på tiltale",
-        "pain": "Kun på smerte", "unresponsive": "Ingen reaktion",
-    },
-    "en": {
-        "habitual": "Usual", "agitated": "Agitated/conf.", "voice": "Voice only",
-        "pain": "Pain only", "unresponsive": "No response",
-    },
+_DA_AWARENESS = {
+    "habitual": "Habituel", "agitated": "Urolig/konfus", "voice": "Kun på tiltale",
+    "pain": "Kun på smerte", "unresponsive": "Ingen reaktion",
 }
+
+
+def _english():
+    # English is loaded only when a site asks for it: every string costs heap on the device.
+    from handheld import text_en
+
+    return text_en
+
+
+def strings(lang):
+    """The whole string table of a language (Danish for anything but "en")."""
+    return _english().STRINGS if lang == "en" else _DA
 
 
 def get(lang, key):
     """The string for key in lang; an unknown language falls back to Danish."""
-    return STRINGS.get(lang, _DA)[key]
+    return strings(lang)[key]
 
 
 def label(lang, code):
@@ -181,7 +112,8 @@ def label(lang, code):
 
 
 def awareness(lang, code):
-    return AWARENESS_SHORT.get(lang, AWARENESS_SHORT["da"])[code]
+    """The awareness menu's short label for a tobs_core awareness code."""
+    return (_english().AWARENESS if lang == "en" else _DA_AWARENESS)[code]
 
 
 def temp(tenths, lang):
