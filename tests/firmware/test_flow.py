@@ -67,7 +67,7 @@ def test_a_normal_measurement_is_saved_with_exactly_the_agreed_fields():
 def test_the_review_shows_every_value_with_points_the_total_and_scrolls_to_the_guidance():
     rig = measuring("flow-review")
     to_review(rig, "42#72#16#A370#120#1")  # 37,0 oral = 37,5 after correction
-    lines = [line for line, _ in rig.flow._review_lines()]
+    lines = [line for line, _ in rig.flow.review]
     assert lines[0] == "Puls" + " " * 7 + "72  0"
     assert lines[1] == "Resp." + " " * 6 + "16  0"
     assert lines[2] == "Temp." + " " * 4 + "37,0  0"
@@ -96,7 +96,7 @@ def test_an_urgent_band_shows_its_guidance_inverse_with_who_to_call():
     rig = measuring("flow-urgent")
     to_review(rig, "42#115#22#390#90#2")  # 2 + 2 + 2 + 1 + 1 = 8: band 5+
     assert "8" in rig.disp.bigs
-    lines = rig.flow._review_lines()
+    lines = rig.flow.review
     guidance = [line for line, inverse in lines if inverse]
     assert guidance == ["Kontakt læge nu.", "Ved livsfare:", "112.", "Kontakt læge", "Tlf. 1813"], guidance
     rig.done()
@@ -154,6 +154,7 @@ def test_a_wrong_pin_or_unknown_staff_number_stays_on_its_screen():
     assert "Skriv dit" in rig.disp.screen()
     rig.keys("1001#")
     assert rig.flow.state == flow.PIN and rig.disp.lines()[0] == "Medarb. 1001"
+    assert rig.disp.lines()[7] == "#=OK  *=ret"  # no C here: there is no measurement to cancel
     rig.keys("99")
     assert "**_" in rig.disp.bigs and "99" not in rig.disp.screen()
     rig.keys("99#")

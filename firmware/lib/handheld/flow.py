@@ -78,11 +78,14 @@ class Flow:
         return text.get(self.lang, key)
 
     def set_site(self, site):
-        """A new site configuration (e.g. pushed by the sync): used from the next screen on; an entry in
-        progress keeps the band it was scored with until it is saved or left."""
+        """A new site configuration (e.g. pushed by the sync) takes effect at once; a scored entry is guided
+        by the new bands, so its record's config_id names the configuration that guided it."""
         self.site = site
         self.lang = site.language
         self.reminders.site = site
+        if self.result is not None:
+            self.band = site.guidance(self.result)
+            self.review = self._review_lines()
         self.render()
 
     # ---- state ------------------------------------------------------------------------------------------
@@ -107,6 +110,7 @@ class Flow:
         self.choice = None
         self.result = None
         self.band = None
+        self.review = []  # the review's (text, inverse) rows, built once per scoring
         self.action = 0
         self.reason = 0
         self.top = 0
@@ -307,8 +311,8 @@ class Flow:
             if self.choice is None:
                 self.msg = [self.t("choose") % len(codes)]
                 return
-            code, points = codes[self.choice]
-            if points == 3:
+            code = codes[self.choice][0]
+            if tobs_core.points_for(AWARENESS, code) == 3:
                 self._ask_confirm3(AWARENESS, code)
             else:
                 self._accept(AWARENESS, code)
@@ -326,13 +330,13 @@ class Flow:
             self._say(e.message(self.lang))
             return
         self.band = self.site.guidance(self.result)
+        self.review = self._review_lines()
         self.measured_at = self.board.now()
         self.measured_ms = self.board.ticks_ms()
 
     def _key_review(self, k):
-        lines = len(self._review_lines())
         if k == "8":
-            self.top = min(self.top + REVIEW_ROWS - 1, max(0, lines - REVIEW_ROWS))
+            self.top = min(self.top + REVIEW_ROWS - 1, max(0, len(self.review) - REVIEW_ROWS))
         elif k == "2":
             self.top = max(0, self.top - (REVIEW_ROWS - 1))
         elif k == "*":
@@ -528,7 +532,7 @@ class Flow:
             d.text(self.t("hint_start"), 0, 7)
             return
         if state == PIN:
-            header, label, hint = self.t("staff_header") % self.candidate, self.t("pin_prompt"), "hint_entry"
+            header, label, hint = self.t("staff_header") % self.candidate, self.t("pin_prompt"), "hint_pin"
         elif state == PATIENT:
             header, label, hint = self.t("new_measurement"), self.t("patient_prompt"), "hint_entry"
         else:
@@ -628,8 +632,7 @@ class Flow:
         d.text(self.t("total"), 0, 1)
         total = str(result.total)
         d.big(total, text.WIDTH - 2 * len(total), 0)
-        lines = self._review_lines()
-        for i, (line, inverse) in enumerate(lines[self.top:self.top + REVIEW_ROWS]):
+        for i, (line, inverse) in enumerate(self.review[self.top:self.top + REVIEW_ROWS]):
             d.row(2 + i, line, inverse)
         d.text(self.t("hint_review"), 0, 7)
 
@@ -637,7 +640,7 @@ class Flow:
         d = self.disp
         d.row(0, self.t("saved"), True)
         d.text(self.t("patient_header") % self.patient, 0, 1)
-        d.text("TOBS %d" % (self.result.total if self.result else 0), 0, 2)
+        d.text("%s %d" % (self.t("title"), self.result.total if self.result else 0), 0, 2)
         item = self.site.action(self.action)
         if item is not None:
             d.text(self.site.text(item, self.lang), 0, 3)

@@ -19,6 +19,7 @@ _DA = {
     "unknown_staff": "Ukendt medarbejdernummer.",
     "staff_header": "Medarb. %d",
     "pin_prompt": "PIN-kode:",
+    "hint_pin": "#=OK  *=ret",
     "enter_pin": "Skriv din PIN-kode.",
     "wrong_pin": "Forkert PIN. Prøv igen.",
     "hint_home": "#=ny måling *=ud",

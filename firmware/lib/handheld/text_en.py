@@ -11,6 +11,7 @@ STRINGS = {
     "unknown_staff": "Unknown staff number.",
     "staff_header": "Staff %d",
     "pin_prompt": "PIN:",
+    "hint_pin": "#=OK  *=del",
     "enter_pin": "Enter your PIN.",
     "wrong_pin": "Wrong PIN. Try again.",
     "hint_home": "#=new  *=log out",
