@@ -504,3 +504,28 @@ def test_every_refusal_tobs_core_can_raise_fits_the_three_message_rows():
                     assert len(lines) <= 3 and max(len(line) for line in lines) <= 16, lines
                 else:
                     raise AssertionError("%s %d was accepted" % (field, value))
+
+
+def test_text_helpers_wrap_format_times_and_use_the_decimal_comma():
+    assert text.wrap("Hukommelse fuld – synkronisér") == ["Hukommelse fuld", "– synkronisér"]
+    assert text.wrap("abcdefghijklmnopqrstu") == ["abcdefghijklmnop", "qrstu"]  # no soft hyphen: hard break
+    assert text.wrap("") == []
+    assert text.temp(375, "da") == "37,5" and text.temp(375, "en") == "37.5"
+    assert [text.duration(m, "da") for m in (45, 60, 90, 480)] == ["45 min", "1 t", "90 min", "8 t"]
+    assert [text.relative(s, "da") for s in (0, 59, 1500, -60, -6000, 7200, 3 * 86400)] == [
+        "0m", "0m", "25m", "-1m", "-1t", "2t", "3d"]
+    assert text.relative(-86400 * 500, "en") == "-99d"
+    assert text.utc(0) == "1970-01-01 00:00" and text.utc(951782400) == "2000-02-29 00:00"
+    assert text.utc(1790000000) == "2026-09-21 14:13" and text.utc(4102444799) == "2099-12-31 23:59"
+
+
+def test_home_shows_five_reminders_and_how_many_more_when_they_do_not_fit():
+    rig = Rig("flow-home-more").keys(LOGIN)
+    band = rig.site.band_for(3, True)  # 60 minutes
+    for patient in range(1, 9):
+        rig.reminders.saved(patient, rig.board.now() - 3600 - patient * 60, band)
+    rig.keys("0")  # any key on home redraws it
+    lines = rig.disp.lines()
+    assert [line[:5] for line in lines[1:6]] == ["Pt 8 ", "Pt 7 ", "Pt 6 ", "Pt 5 ", "Pt 4 "]
+    assert lines[6] == "+3 flere" and rig.disp.inverse_rows() == [0, 1, 2, 3, 4, 5]
+    rig.done()

@@ -1,6 +1,7 @@
 # Site configuration: the shipped example loads and is marked, a usable site.json wins, a broken one never
 # bricks the device (fallback + warning), guidance picks the right band, PINs check. Both runtimes.
 import json
+import sys
 from binascii import hexlify
 from hashlib import sha256
 
@@ -162,3 +163,11 @@ def test_texts_actions_and_reasons_come_in_both_languages_and_fit_a_menu_row():
     for band in site.bands:
         for lang in ("da", "en"):
             assert len(text.wrap(site.text(band["text"], lang))) <= siteconfig.GUIDANCE_MAX_LINES
+
+
+def test_the_checks_are_unloaded_after_validation():
+    load_with("unload", None)
+    assert "handheld.siteconfig_check" not in sys.modules
+    import handheld
+
+    assert not hasattr(handheld, "siteconfig_check")
