@@ -40,6 +40,9 @@ ARGUMENTS = {
     0xDB: 1,  # VCOMH deselect level
 }
 
+# Quadrant block for 2x2 pixels, indexed by top-left | top-right << 1 | bottom-left << 2 | bottom-right << 3.
+_QUADRANTS = " \u2598\u259d\u2580\u2596\u258c\u259e\u259b\u2597\u259a\u2590\u259c\u2584\u2599\u259f\u2588"
+
 REPO = Path(__file__).resolve().parents[2]
 FONT_FILE = REPO / "firmware" / "lib" / "handheld" / "font.py"
 
@@ -330,11 +333,20 @@ class SSD1306Emulator:
         rgb.save(path)
         return path
 
-    def art(self) -> str:
-        """The screen as 32 lines of half-block characters, two pixel rows per character."""
+    def art(self, compact: bool = False) -> str:
+        """The screen as text: 32 lines of 128 half blocks (two pixel rows per character), or with compact
+        32 lines of 64 quadrant blocks (2x2 pixels per character) for narrow terminals."""
         rows = self.pixels()
-        chars = {(0, 0): " ", (1, 0): "\u2580", (0, 1): "\u2584", (1, 1): "\u2588"}
-        return "\n".join("".join(chars[rows[y][x], rows[y + 1][x]] for x in range(WIDTH)) for y in range(0, HEIGHT, 2))
+        if compact:
+            return "\n".join(
+                "".join(
+                    _QUADRANTS[rows[y][x] | rows[y][x + 1] << 1 | rows[y + 1][x] << 2 | rows[y + 1][x + 1] << 3]
+                    for x in range(0, WIDTH, 2)
+                )
+                for y in range(0, HEIGHT, 2)
+            )
+        halves = {(0, 0): " ", (1, 0): "\u2580", (0, 1): "\u2584", (1, 1): "\u2588"}
+        return "\n".join("".join(halves[rows[y][x], rows[y + 1][x]] for x in range(WIDTH)) for y in range(0, HEIGHT, 2))
 
     def cell(self, row: int, col: int, frame: bytes | None = None) -> bytes:
         f = self.frame() if frame is None else frame
@@ -364,7 +376,8 @@ class SSD1306Emulator:
         return ["".join(ch for ch, _ in line) for line in self.cells()]
 
     def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.text_lines())
+        """The text lines without trailing blanks, and without blank lines at the end."""
+        return "\n".join(line.rstrip() for line in self.text_lines()).rstrip("\n")
 
     def inverted_rows(self) -> list[int]:
         """Rows shown as an inverse bar: every cell of the row reads as an inverse glyph (a lit cell = space)."""

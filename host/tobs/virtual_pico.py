@@ -33,7 +33,7 @@ class FirmwareDied(RuntimeError):
     """The firmware process ended; the message carries its exit status and the end of its stderr."""
 
 
-def _driver_dir(run_dir: Path) -> Path:
+def driver_dir(run_dir: Path) -> Path:
     """A folder with only the SSD1306 driver and adafruit_bus_device from the installed package (linked, not
     copied), so MicroPython's import path does not see the rest of CPython's site-packages."""
     import adafruit_bus_device
@@ -111,6 +111,7 @@ class VirtualPico:
         entry: str | Path = "main.py",
         repl: bool = False,
         precompile: bool = True,
+        build_dir: str | Path | None = None,
     ):
         if clock not in ("unset", "host"):
             raise ValueError("clock must be 'unset' or 'host'")
@@ -120,6 +121,8 @@ class VirtualPico:
         self.clock = clock
         self.repl = repl  # like the Pico: after a crash or Ctrl-C the REPL takes over the serial port
         self.precompile = precompile
+        # Where the compiled modules go (default run_dir/device); several virtual Picos may share one.
+        self.build_dir = Path(build_dir).resolve() if build_dir is not None else self.run_dir / "device"
         self.firmware = Path(firmware).resolve()
         self.entry = Path(entry) if Path(entry).is_absolute() else self.firmware / entry
         self.flash = self.run_dir / "flash.img"
@@ -155,6 +158,7 @@ class VirtualPico:
         self._open_port()
         self.screen = SSD1306Emulator()  # the panel loses its RAM with the power
         self.idles = 0
+        self.logs = []  # this power-up's log lines; run_dir/sim.log keeps them all
         self._exit_message = None
         self.serial_tail.clear()
         self._stop.clear()
@@ -200,18 +204,22 @@ class VirtualPico:
         for t in self._threads:
             t.start()
         if wait:
-            self._wait_idle(0, timeout, "start")
+            self.wait_ready(timeout)
         return self
+
+    def wait_ready(self, timeout: float = 15) -> None:
+        """Wait for the firmware's first idle report after start: it is up and its first screen is drawn."""
+        self._wait_idle(0, timeout, "start")
 
     def import_path(self) -> list[Path]:
         """MicroPython's module path: firmware/lib, firmware and the SSD1306 driver; with precompile, first
         run_dir/device/lib with the library modules and the driver compiled to .mpy, laid out as the deploy step
         puts them on the Pico (/lib/..., with the firmware folder's data files beside it)."""
-        drivers = _driver_dir(self.run_dir)
+        drivers = driver_dir(self.run_dir)
         path = [self.firmware / "lib", self.firmware, drivers]
         if not self.precompile:
             return path
-        device = self.run_dir / "device"
+        device = self.build_dir
         _compile_tree(_python_files(self.firmware / "lib") + _python_files(drivers), device / "lib")
         for data in self.firmware.iterdir():
             # Modules that find their data files relative to their own location (lib/..) look here.
@@ -303,6 +311,11 @@ class VirtualPico:
         if not done:
             raise TimeoutError("%s: the firmware did not report idle within %g s%s" % (what, timeout, self._tail()))
         self._raise_died(what)
+
+    def check(self) -> None:
+        """Raise FirmwareDied if the firmware process has ended."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self._raise_died("running")
 
     def _raise_died(self, what: str) -> None:
         if self.proc is not None:

@@ -23,10 +23,23 @@ with open(ROOT + "/boots", "w") as f:
     f.write(str(boots))
 board.log("boots=%d" % boots)
 
-typed = ""
+bus = board.display_bus()
+try:
+    bus.writeto(0x3D, b"\x00")
+    board.log("probe 0x3d: acknowledged")
+except OSError as e:
+    board.log("probe 0x3d: OSError %d" % e.args[0])
+board.log("scan %s" % bus.scan())
+
+try:
+    with open(ROOT + "/typed") as f:
+        typed = f.read()
+except OSError:
+    typed = ""
 echo = None
 display.row(0, "TOBS sim", inverse=True)
 display.text("Puls 92", 0, 2)
+display.row(7, typed)
 
 
 def handle(key):
@@ -49,13 +62,14 @@ def handle(key):
         display.big("7", 12, 2)
     elif key == "A":
         display.row(3, "Blodtryk æøå ÆØÅ")
-        display.row(4, "38,5°C 1–3 ?")
+        display.row(4, "38,5°C 1–3 €")  # no glyph for the euro sign: drawn as "?"
     elif key == "B":
         display.row(5, "Valgt", inverse=True)
     elif key == "C":
         display._drv.show()  # the driver's full frame, for comparison with the partial flushes
         board.log("show")
     elif key == "D":
+        typed = ""
         display.clear()
     elif key == "#":
         with open(ROOT + "/typed", "w") as f:

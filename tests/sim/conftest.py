@@ -1,0 +1,59 @@
+"""Fixtures for the virtual Pico tests: MicroPython subprocesses with the firmware's import path, and
+virtual Picos running the display test app."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tobs.virtual_pico import VirtualPico, driver_dir
+
+HERE = Path(__file__).resolve().parent
+FIRMWARE = HERE.parent.parent / "firmware"
+DISPLAY_APP = HERE / "display_app.py"
+
+
+@pytest.fixture(scope="session")
+def run_micropython(micropython, tmp_path_factory):
+    """Run a MicroPython script with firmware/lib, firmware and the installed SSD1306 driver importable."""
+    drivers = driver_dir(tmp_path_factory.mktemp("drivers"))
+
+    def run(script: Path, *args: str, heap: str = "128k") -> str:
+        env = dict(
+            os.environ, MICROPYPATH=os.pathsep.join([".frozen", str(FIRMWARE / "lib"), str(FIRMWARE), str(drivers)])
+        )
+        result = subprocess.run(
+            [micropython, "-X", "heapsize=" + heap, str(script), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sim_build(tmp_path_factory) -> Path:
+    """One folder of compiled firmware modules for every virtual Pico of the test run."""
+    return tmp_path_factory.mktemp("device")
+
+
+@pytest.fixture
+def sim(tmp_path, sim_build):
+    """A factory of virtual Picos running tests/sim/display_app.py; all are stopped after the test."""
+    started = []
+
+    def make(**options) -> VirtualPico:
+        options.setdefault("entry", DISPLAY_APP)
+        options.setdefault("build_dir", sim_build)
+        pico = VirtualPico(tmp_path / ("pico%d" % len(started)), **options)
+        started.append(pico)
+        return pico.start()
+
+    yield make
+    for pico in started:
+        pico.stop()
