@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HERE
+from simfixtures import HERE, run_micropython_fixture, sim_build_fixture, sim_fixture  # noqa: F401  (fixtures)
 
 from tobs.ssd1306_emulator import ADDRESS, SSD1306Emulator
 from tobs.virtual_pico import FLASH_SIZE, FirmwareDied

@@ -1,5 +1,6 @@
 """Fixtures for the virtual Pico tests: MicroPython subprocesses with the firmware's import path, and
-virtual Picos running the display test app."""
+virtual Picos running the display test app. A plain module the tests import from: a second conftest.py
+would shadow the top one's `conftest` module."""
 
 import os
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tobs.ssd1306_emulator import micropython_binary
 from tobs.virtual_pico import VirtualPico, driver_dir
 
 HERE = Path(__file__).resolve().parent
@@ -14,8 +16,8 @@ FIRMWARE = HERE.parent.parent / "firmware"
 DISPLAY_APP = HERE / "display_app.py"
 
 
-@pytest.fixture(scope="session")
-def run_micropython(micropython, tmp_path_factory):
+@pytest.fixture(scope="session", name="run_micropython")
+def run_micropython_fixture(tmp_path_factory):
     """Run a MicroPython script with firmware/lib, firmware and the installed SSD1306 driver importable."""
     drivers = driver_dir(tmp_path_factory.mktemp("drivers"))
 
@@ -24,7 +26,7 @@ def run_micropython(micropython, tmp_path_factory):
             os.environ, MICROPYPATH=os.pathsep.join([".frozen", str(FIRMWARE / "lib"), str(FIRMWARE), str(drivers)])
         )
         result = subprocess.run(
-            [micropython, "-X", "heapsize=" + heap, str(script), *args],
+            [micropython_binary(), "-X", "heapsize=" + heap, str(script), *args],
             capture_output=True,
             text=True,
             env=env,
@@ -36,14 +38,14 @@ def run_micropython(micropython, tmp_path_factory):
     return run
 
 
-@pytest.fixture(scope="session")
-def sim_build(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session", name="sim_build")
+def sim_build_fixture(tmp_path_factory) -> Path:
     """One folder of compiled firmware modules for every virtual Pico of the test run."""
     return tmp_path_factory.mktemp("device")
 
 
-@pytest.fixture
-def sim(tmp_path, sim_build):
+@pytest.fixture(name="sim")
+def sim_fixture(tmp_path, sim_build):
     """A factory of virtual Picos running tests/sim/display_app.py; all are stopped after the test."""
     started = []
 
