@@ -244,14 +244,17 @@ def serial():
 
 
 def kbd_intr(enabled: bool) -> None:
-    """The Pico's USB serial turns a received 0x03 into KeyboardInterrupt unless micropython.kbd_intr(-1).
+    """Turn the Pico's Ctrl-C on the serial port on or off: micropython.kbd_intr(3 if enabled else -1)."""
+    _set_interrupt_char(3 if enabled else -1)
 
-    The host gives this process a pty with ISIG on and VINTR = 0x03, so the terminal raises SIGINT, which the
-    unix port turns into KeyboardInterrupt: the same failure a binary protocol would meet on the device.
-    Disabling it has to switch off both the handler and the terminal's ISIG, or SIGINT would kill the process.
-    board_pico.kbd_intr(enabled) only needs micropython.kbd_intr(3 if enabled else -1).
-    """
-    micropython.kbd_intr(3 if enabled else -1)
+
+def _set_interrupt_char(ch):
+    # On the Pico, a 0x03 arriving on USB serial raises KeyboardInterrupt unless micropython.kbd_intr(-1).
+    # Here the host gives this process a pty with ISIG on and VINTR = 0x03: the terminal raises SIGINT, and the
+    # unix port turns that into KeyboardInterrupt, the same failure a binary protocol would meet on the device.
+    # Switching it off must clear the terminal's ISIG as well, or the unix port's default SIGINT action would
+    # kill the process where the Pico just passes the byte on.
+    micropython.kbd_intr(ch)
     try:
         import termios
 
@@ -259,6 +262,23 @@ def kbd_intr(enabled: bool) -> None:
     except OSError as e:
         log("kbd_intr: serial is not a terminal (%s); nothing to emulate" % e)
         return
+    if ch not in (-1, 3):
+        log("kbd_intr(%d): only 3 (Ctrl-C) is emulated; treated as off" % ch)
     lflag = attrs[_LFLAG]
-    attrs[_LFLAG] = (lflag | _ISIG) if enabled else (lflag & ~_ISIG)
+    attrs[_LFLAG] = (lflag | _ISIG) if ch == 3 else (lflag & ~_ISIG)
     termios.tcsetattr(0, termios.TCSANOW, attrs)
+
+
+class _MicropythonModule:
+    """Stands in for the micropython module so the app's own micropython.kbd_intr() call is emulated too;
+    everything else is the real module's."""
+
+    def __getattr__(self, name):
+        return getattr(micropython, name)
+
+    def kbd_intr(self, ch):
+        _set_interrupt_char(ch)
+
+
+# main.py imports this board before the app, so every later `import micropython` gets the stand-in.
+sys.modules["micropython"] = _MicropythonModule()

@@ -50,7 +50,9 @@ def handle(key):
     elif key == "6":
         board.set_clock(1700000000)
     elif key == "7":
-        board.kbd_intr(False)
+        import micropython
+
+        micropython.kbd_intr(-1)  # as the app does it: the sim board emulates the call, not only kbd_intr()
         import select
 
         echo = select.poll()
