@@ -15,7 +15,6 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 import tty
 from pathlib import Path
 
@@ -446,13 +445,3 @@ class VirtualPico:
                 self.dropped_serial_bytes += len(to_port) - _BRIDGE_BACKLOG
                 del to_port[: len(to_port) - _BRIDGE_BACKLOG]
         return
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.02) -> bool:
-    """Poll predicate until it is true or timeout seconds pass (for tests watching the serial side)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
