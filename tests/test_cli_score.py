@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from conftest import tool
+from testsupport import tool
 
 import tobs_core
 

@@ -14,8 +14,10 @@ MAX_PAYLOAD = 4096
 TAG_SIZE = 16
 
 
-def frame(kind, payload=b""):
-    """A device -> PC frame: sync, kind, big-endian length, payload, CRC-32 of kind+length+payload."""
+def frame(kind, payload=None):
+    """A device -> PC frame: sync, kind, big-endian length, payload (any buffer), CRC-32 of kind+length+payload."""
+    if payload is None:
+        payload = b""
     n = len(payload)
     if n > MAX_PAYLOAD:
         raise ValueError("frame payload too large")

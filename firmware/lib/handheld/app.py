@@ -3,9 +3,12 @@
 import gc
 import os
 
+import micropython
+
 from handheld import siteconfig, text
 from handheld.display import Display
 from handheld.flow import Flow
+from handheld.link import Link
 from handheld.reminders import Reminders
 from handheld.store import RecordStore
 
@@ -69,10 +72,30 @@ def run(board):
         board.log(reminders.problem)
     flow = Flow(display, store, site, board, reminders, free_bytes=_free_bytes(root),
                 on_report=lambda: heap_report(board))
+
+    def status():
+        return {"site_id": flow.site.site_id, "config_id": flow.site.config_id, "example_config": flow.site.example}
+
+    def progress(done, total):
+        # The sync runs inside one link.poll(); the screen is updated from here so the nurse sees it move.
+        lang = flow.site.language
+        display.clear()
+        display.row(0, text.get(lang, "syncing"), inverse=True)
+        display.row(3, text.get(lang, "sync_progress") % (done, total))
+        display.row(5, text.get(lang, "sync_keep"))
+        display.flush()
+
+    def config_changed():
+        flow.set_site(siteconfig.load(root))
+
+    link = Link(board, store, status=status, progress=progress, config_changed=config_changed)
+    # The USB serial port is the sync link now: a 0x03 byte must not stop the app. The REPL command turns
+    # keyboard interrupts back on and leaves, which is how deploy reaches the REPL on purpose.
+    micropython.kbd_intr(-1)
     gc.collect()
     board.log("ready: config %s%s, heap %d used %d free" % (
         site.config_id, " (EXAMPLE)" if site.example else "", gc.mem_alloc(), gc.mem_free()))
-    while True:
+    while not link.wants_repl:
         key = board.read_key()
         worked = key is not None
         if worked:
@@ -83,8 +106,11 @@ def run(board):
             key = board.read_key()
         if flow.tick():
             worked = True
-        # SERIAL LINK: the sync with the register will be polled here, once per loop, as link.poll(); it does
-        # not exist yet, so nothing here pretends to answer the PC.
+        if link.poll():
+            worked = True
+            # A sync may have drawn its progress over the nurse's screen (and sync may change what is pending).
+            flow.render()
+            flow.dirty = True
         if flow.dirty:
             display.flush()
             flow.dirty = False
@@ -93,3 +119,5 @@ def run(board):
             gc.collect()
         board.idle()
         board.sleep_ms(LOOP_MS)
+    micropython.kbd_intr(3)
+    board.log("leaving the app for the REPL")

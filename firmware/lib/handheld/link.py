@@ -1,0 +1,217 @@
+# The handheld's end of the sync link (docs/protocol.md): answers the PC's commands over USB serial while
+# the app runs. Records leave the device only as frames; they are forgotten only on an authenticated ACK.
+import json
+import os
+import select
+
+import tobs_core
+import tobs_link
+import tobs_record
+
+FIRMWARE_VERSION = "0.1.0"
+LINK_FILE = "link.json"  # enrolment: site code and the per-device key
+_MAX_LINE = 1024
+_RECORDS_PER_FRAME = tobs_link.MAX_PAYLOAD // tobs_record.RECORD_SIZE
+_PUT_ALLOWED = ("site.json",)
+
+
+def _join(root, name):
+    return name if root in ("", "/") else root.rstrip("/") + "/" + name
+
+
+def _write_atomically(path, data):
+    # Temp file then rename: a power cut leaves the old file or the new one, never half of one.
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+class Link:
+    """Polled from the app's loop; never blocks while no PC is talking to it.
+
+    status() -> dict adds the app's view (site id, config id) to HELLO; progress(done, total) lets the screen
+    show a running sync; config_changed() reloads the site configuration after `tobs site push`."""
+
+    def __init__(self, board, store, status=None, progress=None, config_changed=None):
+        self.board = board
+        self.store = store
+        self.status = status
+        self.progress = progress
+        self.config_changed = config_changed
+        self.root = board.storage_root()
+        self.reader, self.writer = board.serial()
+        self._poll = select.poll()
+        self._poll.register(self.reader, select.POLLIN)
+        self._line = bytearray()
+        self._put = None  # (name, size, bytearray) while a file is being received
+        self.wants_repl = False
+        self.enrolment = self._load_enrolment()
+
+    def _load_enrolment(self):
+        try:
+            with open(_join(self.root, LINK_FILE)) as f:
+                data = json.load(f)
+            return {"site": data["site"], "key": tobs_link.from_hex(data["key"])}
+        except OSError:
+            return None  # never enrolled
+        except (ValueError, KeyError) as e:
+            self.board.log("link.json unreadable (%s): device must be enrolled again" % e)
+            return None
+
+    @property
+    def key(self):
+        return self.enrolment["key"] if self.enrolment else None
+
+    def poll(self):
+        """Handle whatever the PC has sent; True if a command was handled."""
+        handled = False
+        while self._poll.poll(0):
+            b = self.reader.read(1)
+            if not b:
+                break
+            if b == b"\n":
+                line = bytes(self._line)
+                self._line = bytearray()
+                self._handle(line)
+                handled = True
+            elif len(self._line) < _MAX_LINE:
+                self._line.extend(b)
+            else:
+                self._line = bytearray()
+                self._send("X", {"error": "command line too long"})
+        return handled
+
+    def _send(self, kind, payload=None):
+        data = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload or {}).encode()
+        self.writer.write(tobs_link.frame(kind, data))
+
+    def _handle(self, line):
+        try:
+            verb, args = tobs_link.parse_command(line)
+        except (ValueError, UnicodeError) as e:
+            self._send("X", {"error": str(e)})
+            return
+        handler = getattr(self, "_cmd_" + verb.lower(), None) if verb.isalpha() else None
+        if handler is None:
+            self._send("X", {"error": "unknown command " + verb})
+            return
+        try:
+            handler(args)
+        except (ValueError, IndexError) as e:
+            self._send("X", {"error": "%s: %s" % (verb, e)})
+        except OSError as e:
+            self.board.log("link %s failed: %r" % (verb, e))
+            self._send("X", {"error": "%s failed on the device (%s)" % (verb, e)})
+
+    def _cmd_hello(self, args):
+        store = self.store
+        info = {
+            "proto": tobs_link.PROTOCOL,
+            "firmware": FIRMWARE_VERSION,
+            "board": self.board.NAME,
+            "device_id": tobs_link.to_hex(self.board.unique_id()),
+            "core_id": tobs_core.CORE_ID,
+            "enrolled": self.enrolment is not None,
+            "enrolled_site": self.enrolment["site"] if self.enrolment else None,
+            "pending": store.pending_count(),
+            "count": store.count(),
+            "boot_count": store.boot_count,
+            "ms_since_boot": self.board.ticks_ms(),
+            "now": self.board.now(),
+            "clock_valid": self.board.clock_valid(),
+        }
+        if self.status:
+            info.update(self.status())
+        self._send("H", info)
+
+    def _cmd_pull(self, args):
+        first, limit = int(args[0]), int(args[1])
+        key = self.key
+        if key is None:
+            self._send("X", {"error": "this handheld is not enrolled"})
+            return
+        total = min(self.store.pending_count(), limit)
+        batch = bytearray()
+        sent = 0
+        last_seq = None
+        for raw in self.store.pending():
+            if sent >= limit:
+                break
+            seq = tobs_record.seq_of(raw)
+            if seq < first:
+                continue
+            # Records stored before enrolment carry no tag yet; every record leaves the device signed.
+            batch.extend(tobs_record.with_tag(raw, tobs_link.record_tag(key, tobs_record.signed_part(raw))))
+            sent += 1
+            last_seq = seq
+            if len(batch) >= _RECORDS_PER_FRAME * tobs_record.RECORD_SIZE:
+                self._send("R", batch)
+                batch = bytearray()
+                if self.progress:
+                    self.progress(sent, total)
+        if batch:
+            self._send("R", batch)
+        if self.progress:
+            self.progress(sent, total)
+        self._send("E", {"count": sent, "last_seq": last_seq})
+
+    def _cmd_ack(self, args):
+        seq, tag = int(args[0]), tobs_link.from_hex(args[1])
+        key = self.key
+        if key is None or tag != tobs_link.ack_tag(key, self.board.unique_id(), seq):
+            self._send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
+            return
+        self.store.mark_synced(seq)
+        self._send("A", {"synced_to": seq, "pending": self.store.pending_count()})
+
+    def _cmd_time(self, args):
+        self.board.set_clock(int(args[0]))
+        self._send("T", {"now": self.board.now(), "clock_valid": self.board.clock_valid()})
+
+    def _cmd_enroll(self, args):
+        site, key = args[0], tobs_link.from_hex(args[1])
+        if len(key) != 32:
+            raise ValueError("key must be 32 bytes")
+        if self.enrolment and self.enrolment["key"] != key and self.store.pending_count():
+            self._send("X", {"error": "enrolled with another key and records are not synced yet: sync first"})
+            return
+        _write_atomically(_join(self.root, LINK_FILE), json.dumps({"site": site, "key": args[1]}).encode())
+        self.enrolment = {"site": site, "key": key}
+        self._send("A", {"enrolled_site": site})
+
+    def _cmd_put(self, args):
+        name, size = args[0], int(args[1])
+        if name not in _PUT_ALLOWED or not 0 < size <= 16384:
+            raise ValueError("only site.json up to 16 KB can be written")
+        self._put = (name, size, bytearray())
+        self._send("A", {"put": name})
+
+    def _cmd_data(self, args):
+        if self._put is None:
+            raise ValueError("DATA without PUT")
+        from binascii import a2b_base64
+
+        self._put[2].extend(a2b_base64(args[0]))
+        if len(self._put[2]) > self._put[1]:
+            self._put = None
+            raise ValueError("more data than announced")
+        self._send("A", {"received": len(self._put[2])})
+
+    def _cmd_commit(self, args):
+        if self._put is None:
+            raise ValueError("COMMIT without PUT")
+        from binascii import crc32
+
+        name, size, data = self._put
+        self._put = None
+        if len(data) != size or "%08x" % (crc32(data) & 0xFFFFFFFF) != args[0]:
+            raise ValueError("file arrived damaged; the old one is kept")
+        _write_atomically(_join(self.root, name), data)
+        if self.config_changed:
+            self.config_changed()
+        self._send("A", {"written": name, "size": size})
+
+    def _cmd_repl(self, args):
+        self.wants_repl = True
+        self._send("A", {"repl": True})
