@@ -220,12 +220,14 @@ class VirtualPico:
             return path
         device = self.build_dir
         _compile_tree(_python_files(self.firmware / "lib") + _python_files(drivers), device / "lib")
+        # The board file too, as board_pico.mpy is on the Pico (it sits beside main.py, outside lib/).
+        _compile_tree([(self.firmware / "board_sim.py", Path("board_sim.py"))], device / "board")
         for data in self.firmware.iterdir():
             # Modules that find their data files relative to their own location (lib/..) look here.
             link = device / data.name
             if data.is_file() and data.suffix != ".py" and not link.is_symlink():
                 link.symlink_to(data)
-        return [device / "lib", *path]
+        return [device / "lib", device / "board", *path]
 
     @property
     def running(self) -> bool:

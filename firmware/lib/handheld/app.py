@@ -5,12 +5,7 @@ import os
 
 import micropython
 
-from handheld import siteconfig, text
-from handheld.display import Display
-from handheld.flow import Flow
-from handheld.link import Link
-from handheld.reminders import Reminders
-from handheld.store import RecordStore
+from handheld import text
 
 LOOP_MS = 10
 
@@ -51,9 +46,19 @@ def _show_fatal(display, message):
 
 
 def run(board):
+    # Build in order of the largest single allocations first (the display's frame and shadow buffers), and
+    # import each part only when it is needed, collecting in between: on a small heap a 1 KB buffer can fail
+    # to find a contiguous gap long before the heap is full.
+    from handheld.display import Display
+
     display = Display(board.display_bus())
+    gc.collect()
+    from handheld.store import RecordStore
+
     root = board.storage_root()
     store = RecordStore(root)
+    gc.collect()
+    from handheld import siteconfig
     for problem in store.problems:
         board.log("store: " + problem)
     try:
@@ -67,9 +72,15 @@ def run(board):
             board.sleep_ms(1000)
     if site.warning:
         board.log(site.warning)
+    gc.collect()
+    from handheld.reminders import Reminders
+
     reminders = Reminders(root, site).open(store)
     if reminders.problem:
         board.log(reminders.problem)
+    gc.collect()
+    from handheld.flow import Flow
+
     flow = Flow(display, store, site, board, reminders, free_bytes=_free_bytes(root),
                 on_report=lambda: heap_report(board))
 
@@ -87,6 +98,9 @@ def run(board):
 
     def config_changed():
         flow.set_site(siteconfig.load(root))
+
+    gc.collect()
+    from handheld.link import Link
 
     link = Link(board, store, status=status, progress=progress, config_changed=config_changed)
     # The USB serial port is the sync link now: a 0x03 byte must not stop the app. The REPL command turns
