@@ -1,0 +1,8 @@
+"""The central register: every observation synced from the handhelds, in SQLite or a shared PostgreSQL.
+
+`db` opens it (and is the only module that reaches the database), `ingest` stores synced records exactly once,
+`queries` lists and exports them."""
+
+from tobs.register.db import Register, RegisterError, RegisterUnavailable, open_register
+
+__all__ = ["Register", "RegisterError", "RegisterUnavailable", "open_register"]

@@ -1,0 +1,285 @@
+"""The one way into the central register: open it (creating or upgrading its schema with the packaged Alembic
+migrations) and run transactions on it. Every other module reaches the database through a `Register`."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_FILE_NAME = "register.sqlite3"
+# How long to wait for a lock (SQLite busy timeout, PostgreSQL lock_timeout) before telling the user.
+DEFAULT_TIMEOUT = 30.0
+# PostgreSQL advisory lock key ("TOBS") that lets only one PC at a time upgrade a shared register's schema.
+_MIGRATION_LOCK = 0x544F4253
+# SQLSTATEs after which PostgreSQL has rolled the transaction back and running it again is the cure.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_WRITE_RETRIES = 5
+
+T = TypeVar("T")
+
+
+class RegisterError(Exception):
+    """A problem the user can act on; str() is one sentence, shown without a traceback."""
+
+
+class RegisterUnavailable(RegisterError):
+    """The register cannot be reached, is locked beyond the timeout, or has a schema newer than this program."""
+
+
+def default_path() -> Path:
+    """Where the register lives when no --db is given: an SQLite file in the user's data folder."""
+    return Path(platformdirs.user_data_dir("tobs")) / DEFAULT_FILE_NAME
+
+
+def resolve_url(url: str | None) -> URL:
+    """The SQLAlchemy URL for --db: None = the default file, a bare path = an SQLite file, postgresql://… ."""
+    if url is None:
+        return URL.create("sqlite", database=str(default_path()))
+    if "://" not in url:
+        return URL.create("sqlite", database=str(Path(url).expanduser()))
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise RegisterError(f"'{url}' is not a database URL; give postgresql://… or an SQLite file path.") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        # psycopg 3 is the driver this program ships with, whatever SQLAlchemy's default for the URL is.
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite")
+    raise RegisterError(f"The register must be SQLite or PostgreSQL, not '{backend}'.")
+
+
+def _tell_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@functools.cache
+def _alembic_config() -> Config:
+    config = Config()
+    # configparser interpolation would read a '%' in the install path as a placeholder.
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return config
+
+
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def schema_head() -> str:
+    """The newest schema revision this program knows."""
+    head = _scripts().get_current_head()
+    if head is None:
+        raise RuntimeError("the packaged migrations have no head revision")
+    return head
+
+
+@dataclass
+class Register:
+    """An open register: the engine, a sessionmaker for reading, and transactions that translate failures."""
+
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    url: URL
+    timeout: float
+    created_path: Path | None = None  # the SQLite file this open created, if it created one
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def where(self) -> str:
+        """The register named for a message: the file path, or the URL with any password hidden."""
+        if self.dialect == "sqlite":
+            return self.url.database or "(in memory)"
+        return self.url.render_as_string(hide_password=True).replace("postgresql+psycopg://", "postgresql://")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; failures to reach the database become RegisterUnavailable."""
+        try:
+            with self.sessionmaker() as session:
+                yield session
+        except (OperationalError, InterfaceError) as e:
+            raise unavailable(e, self) from e
+
+    def run_write(self, work: Callable[[Session], T]) -> T:
+        """work(session) in one transaction, committed only if it returns; all or nothing.
+
+        The transaction takes SQLite's write lock at its start, so a concurrent writer makes it wait (up to the
+        timeout) instead of failing half way. A PostgreSQL deadlock or serialization failure rolls everything back,
+        and the work runs again from the start."""
+        write_sessions = sessionmaker(self.engine.execution_options(tobs_write=True), expire_on_commit=False)
+        for attempt in range(_WRITE_RETRIES):
+            try:
+                with write_sessions() as session, session.begin():
+                    return work(session)
+            except OperationalError as e:
+                if _sqlstate(e) in _RETRYABLE_SQLSTATES and attempt + 1 < _WRITE_RETRIES:
+                    continue
+                raise unavailable(e, self) from e
+            except InterfaceError as e:
+                raise unavailable(e, self) from e
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlstate(error: OperationalError | InterfaceError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__).rstrip(".")
+
+
+def unavailable(error: OperationalError | InterfaceError, register: Register) -> RegisterUnavailable:
+    """The one-sentence RegisterUnavailable for a driver failure."""
+    cause = error.orig if error.orig is not None else error
+    detail = _first_line(cause)
+    if register.dialect == "sqlite":
+        if "locked" in detail or "busy" in detail:
+            return RegisterUnavailable(
+                f"The register {register.where} is locked by another program (waited {register.timeout:g} s); "
+                "nothing was written, try again when it is free."
+            )
+        if "unable to open" in detail:
+            return RegisterUnavailable(
+                f"The register file {register.where} cannot be opened: check that its folder exists and is writable."
+            )
+        return RegisterUnavailable(f"The register {register.where} cannot be used ({detail}).")
+    if _sqlstate(error) in ("55P03", "57014"):  # lock_not_available, query_canceled
+        return RegisterUnavailable(
+            f"The register {register.where} is locked by another program (waited {register.timeout:g} s); "
+            "nothing was written, try again when it is free."
+        )
+    return RegisterUnavailable(f"The register {register.where} cannot be reached ({detail}).")
+
+
+def _make_engine(url: URL, timeout: float) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": timeout})
+        in_memory = url.database in (None, "", ":memory:")
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection, _record) -> None:
+            # pysqlite's own transaction handling starts transactions late and not for DDL; we issue BEGIN ourselves.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if not in_memory:
+                # WAL lets `tobs observations` read while a sync writes.
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            # A write transaction takes the lock up front: a deferred one could fail to upgrade its read lock later.
+            immediate = connection.get_execution_options().get("tobs_write")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": max(1, min(10, int(timeout))),
+            "application_name": "tobs",
+            "options": f"-c lock_timeout={int(timeout * 1000)}",
+        },
+    )
+
+
+def _current_revisions(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def _check_known(revisions: tuple[str, ...], register: Register) -> None:
+    for revision in revisions:
+        if revision not in _known_revisions():
+            raise RegisterUnavailable(
+                f"The register {register.where} has schema revision {revision}, newer than this program knows "
+                f"({schema_head()}); update tobs on this PC."
+            )
+
+
+def _upgrade(session: Session, register: Register) -> None:
+    connection = session.connection()
+    if register.dialect == "postgresql":
+        # Two PCs opening a new shared register at once: the second waits here, then finds it at head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    revisions = _current_revisions(connection)
+    _check_known(revisions, register)
+    if revisions == (schema_head(),):
+        return
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    try:
+        command.upgrade(config, "head")
+    finally:
+        config.attributes.pop("connection", None)
+
+
+def open_register(
+    url: str | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    announce: Callable[[str], None] | None = _tell_stderr,
+) -> Register:
+    """Open the register at url (None = the default SQLite file), bringing its schema to this program's head.
+
+    Raises RegisterUnavailable when it cannot be reached, stays locked beyond timeout seconds, or has a newer schema;
+    RegisterError for a URL that is not one. announce() is told the path of an SQLite file created by this call."""
+    resolved = resolve_url(url)
+    created: Path | None = None
+    if resolved.get_backend_name() == "sqlite" and resolved.database not in (None, "", ":memory:"):
+        path = Path(str(resolved.database))
+        if not path.exists():
+            created = path
+            if url is None:
+                # Only the default location's folder is made for the user; an explicit path must already have one.
+                path.parent.mkdir(parents=True, exist_ok=True)
+    engine = _make_engine(resolved, timeout)
+    register = Register(
+        engine=engine,
+        sessionmaker=sessionmaker(engine, expire_on_commit=False),
+        url=resolved,
+        timeout=timeout,
+        created_path=created,
+    )
+    try:
+        with register.read() as session:
+            revisions = _current_revisions(session.connection())
+        _check_known(revisions, register)
+        if revisions != (schema_head(),):
+            register.run_write(lambda session: _upgrade(session, register))
+    except BaseException:
+        engine.dispose()
+        raise
+    if created is not None and announce is not None:
+        announce(f"Created a new register: {created}")
+    return register
