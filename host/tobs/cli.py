@@ -107,69 +107,24 @@ def score(
 
 
 @app.command()
-def demo() -> None:
-    """The main job: example patients through the chart."""
+def demo(
+    run_dir: Annotated[Path, typer.Option("--run-dir", help="Keeps the virtual handheld between runs.")] = Path(
+        "run/demo"
+    ),
+    db: Annotated[str | None, typer.Option("--db", help="Register URL; default: your SQLite register.")] = None,
+    heap: Annotated[str, typer.Option(help="MicroPython heap limit for the virtual handheld.")] = "128k",
+) -> None:
+    """The main job: a shift on the virtual handheld, then a shift-end sync into the register."""
     from tobs import demo as demo_module
 
-    demo_module.run(out)
+    demo_module.run(out, run_dir, db, heap)
 
 
-@app.command()
-def sim(
-    keys: Annotated[
-        str | None,
-        typer.Option(
-            help="Scripted keys; exits when the script ends. Keys 0-9 * # A-D, whitespace ignored, "
-            "\\[+10m] (ms s m h d) moves the clock, \\[wait 2s] pauses.",
-        ),
-    ] = None,
-    keys_file: Annotated[Path | None, typer.Option("--keys-file", help="Read the key script from a file.")] = None,
-    screenshots: Annotated[
-        Path | None, typer.Option(help="Folder for a numbered PNG of every distinct screen.")
-    ] = None,
-    heap: Annotated[str, typer.Option(help="MicroPython heap limit (the Pico has about 210k).")] = "128k",
-    run_dir: Annotated[
-        Path, typer.Option("--run-dir", help="Keeps the virtual Pico's flash image and id between runs.")
-    ] = Path("run/sim"),
-    clock: Annotated[str, typer.Option(help="unset (a bare Pico: 2021-01-01, not valid) or host (RTC).")] = "unset",
-    entry: Annotated[str, typer.Option(help="Script to run instead of the firmware's main.py.")] = "main.py",
-) -> None:
-    """Run the handheld's firmware on the virtual Pico: the OLED in the terminal, keys from the keyboard."""
-    from rich.markup import escape
+from tobs import cli_device  # noqa: E402  (commands are mounted after the app object exists)
+from tobs.cli_register import register_app  # noqa: E402
 
-    from tobs import sim as sim_module
-    from tobs.virtual_pico import FirmwareDied, VirtualPico
-
-    if keys is not None and keys_file is not None:
-        fail("give --keys or --keys-file, not both.")
-    if clock not in ("unset", "host"):
-        fail("--clock must be unset or host.")
-    try:
-        script_text = keys_file.read_text(encoding="utf-8") if keys_file is not None else keys
-        steps = sim_module.parse_script(script_text) if script_text is not None else None
-    except (OSError, sim_module.ScriptError) as e:
-        fail(escape(str(e)))
-        return
-    # An entry given relative to where the command runs, else relative to the firmware folder (main.py).
-    script = Path(entry).resolve() if Path(entry).is_file() else entry
-    pico = VirtualPico(run_dir, heap=heap, clock=clock, entry=script)
-    shots = sim_module.Screenshots(screenshots)
-    try:
-        pico.start(wait=False)
-        err.print("Serial port: %s (also %s)" % (pico.port, pico.run_dir / "ttyV"), highlight=False)
-        pico.wait_ready()
-        if steps is None:
-            sim_module.run_interactive(pico, shots, sys.stdout)
-        else:
-            sim_module.run_script(pico, steps, shots, sys.stdout)
-    except (FirmwareDied, TimeoutError, sim_module.ScriptError) as e:
-        # One line however long: the process's last words are joined with " | " and must not be wrapped.
-        err.print("[bold red]Error:[/] " + escape(str(e)), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        pass  # Ctrl-C in the terminal ends an interactive session like q does
-    finally:
-        pico.stop()
+cli_device.register_commands(app)
+app.add_typer(register_app)
 
 
 def main() -> None:

@@ -1,36 +1,74 @@
-"""The main job shown to a newcomer: example patients through the TOBS chart."""
+"""The main job shown to a newcomer: a shift on the virtual handheld, then a shift-end sync into the register.
+
+The virtual handheld keeps its flash and identity in run/demo between runs, so running the demo again syncs
+the same device again: the register recognises what it already has and nothing is duplicated."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
-import tobs_core
+from tobs.sim import Screenshots, parse_script, run_script
 
-# Example bedside rounds at a rehabilitation centre (local patient numbers, no names).
-EXAMPLE_PATIENTS = [
-    ("1001", dict(pulse=72, resp=14, temp=36.8, temp_site="rectal", sys_bp=132, awareness="habitual")),
-    ("1002", dict(pulse=92, resp=19, temp=38.7, temp_site="rectal", sys_bp=147, awareness="pain")),
-    ("1003", dict(pulse=112, resp=23, temp=38.1, temp_site="oral", sys_bp=96, awareness="agitated")),
-    ("1004", dict(pulse=64, resp=17, temp=36.4, temp_site="axillary", sys_bp=205, awareness="habitual")),
-    ("1005", dict(pulse=134, resp=27, temp=39.6, temp_site="rectal", sys_bp=68, awareness="voice")),
+# Staff 1001 with PIN 1234 is in the firmware's example site configuration.
+LOGIN = "1001# 1234#"
+# One bedside round: patient number, then the keys a nurse presses. Comments say what the chart makes of it.
+SHIFT = [
+    # 72 /min, 14 /min, 36,8 rectal, 132 mmHg, habitual: total 0; action "Observeres".
+    ("101", "72# 14# 368# 132# 1# # 5#"),
+    # 92, 19, 38,7 rectal, 147, responds only to pain: total 4; contacted the nurse.
+    ("102", "92# 19# 387# 147# 4# # 1#"),
+    # 112, 23, 38,1 ORAL (A switches the site; scored as 38,6), 96, agitated: total 7; contacted the doctor.
+    ("103", "112# 23# A 381# 96# 2# # 2#"),
+    # 134, 27, 39,6, 68, voice: three parameters score 3, each confirmed with a second #: total 12; 112 called.
+    ("104", "134## 27## 396# 68## 3# # 4#"),
 ]
 
 
-def run(console: Console) -> None:
-    labels = tobs_core.LABELS["en"]
-    table = Table(title=f"Example round, TOBS chart {tobs_core.CORE_ID}", title_justify="left")
-    for column in ("Patient", "Pulse", "Resp", "Temp (site)", "Sys BP", "Awareness", "Total"):
-        table.add_column(column, justify="left" if column in ("Patient", "Awareness", "Temp (site)") else "right")
-    for patient, vitals in EXAMPLE_PATIENTS:
-        result = tobs_core.score(**vitals)
-        p = result.points
-        table.add_row(
-            patient,
-            f"{vitals['pulse']} ({p['pulse']})",
-            f"{vitals['resp']} ({p['resp']})",
-            f"{vitals['temp']} {labels[vitals['temp_site']]} ({p['temp']})",
-            f"{vitals['sys_bp']} ({p['sys_bp']})",
-            f"{labels[vitals['awareness']]} ({p['awareness']})",
-            f"[bold{' red' if result.total >= 5 or result.any_three else ''}]{result.total}[/]",
-        )
-    console.print(table)
-    console.print("Points in brackets. Decision support, not diagnosis.", style="dim")
+def shift_script() -> str:
+    keys = [LOGIN, "#"]  # log in, then "new measurement" on the home screen
+    for patient, vitals in SHIFT:
+        keys += [patient + "#", vitals, "#"]  # "#" on the saved screen goes to the next patient
+    keys.append("*")  # back to the home screen with its reminders
+    return " ".join(keys)
+
+
+def run(console: Console, run_dir: Path, db: str | None, heap: str = "128k") -> int:
+    from tobs.cli_device import enroll, sync
+    from tobs.cli_register import observations
+    from tobs.register.db import open_register
+    from tobs.register.queries import list_observations
+    from tobs.virtual_pico import VirtualPico
+
+    shots = Screenshots(run_dir / "screenshots")
+    with VirtualPico(run_dir / "pico", heap=heap, clock="host") as pico:
+        console.print(f"Virtual handheld running; its USB serial port is {pico.port}")
+        if _stored_records(pico) == 0:
+            console.print(f"Entering a shift of {len(SHIFT)} patients by keypad ...")
+            run_script(pico, parse_script(shift_script()), shots, _Quiet())
+            console.print("\n".join(line.rstrip() for line in pico.screen.text_lines()).rstrip())
+        else:
+            console.print("This virtual handheld already holds its shift; syncing it again.")
+        console.print("Enrolling the handheld at site 'demo' and syncing it into the register ...")
+        enroll(site="demo", port=pico.port, db=db)
+        time.sleep(0.1)
+        sync(port=pico.port, db=db)
+    observations(db=db, site="demo", patient=None, limit=None, as_json=False)
+    register = open_register(db, announce=None)
+    count = len(list_observations(register, site="demo"))
+    console.print(f"{count} observations from the demo site in {register.where}; screenshots in {shots.folder}")
+    return count
+
+
+def _stored_records(pico) -> int:
+    from tobs.link import Link
+
+    with Link(pico.port) as link:
+        return int(link.request("HELLO", expect="H").json()["count"])
+
+
+class _Quiet:
+    def write(self, text: str) -> None:
+        del text  # the demo prints its own summary instead of the script's final screen art

@@ -1,0 +1,100 @@
+"""The PC end of the sync link (docs/protocol.md): find the handheld, send commands, read checked frames."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import serial
+from serial.tools import list_ports
+
+import tobs_link
+
+# Raspberry Pi's USB vendor ID and MicroPython's CDC product ID on the Pico.
+PICO_VID = 0x2E8A
+PICO_PID = 0x0005
+
+
+class LinkError(Exception):
+    """Something went wrong on the link; the message is one sentence for the user."""
+
+
+def find_port(explicit: str | None = None) -> str:
+    """The serial port of the one connected handheld, found by its USB IDs when not given."""
+    if explicit:
+        return explicit
+    found = [p.device for p in list_ports.comports() if p.vid == PICO_VID and p.pid == PICO_PID]
+    if not found:
+        raise LinkError("No handheld found on USB: plug it in, or name its port with --port.")
+    if len(found) > 1:
+        raise LinkError(f"Several handhelds are connected ({', '.join(found)}): choose one with --port.")
+    return found[0]
+
+
+@dataclass
+class Frame:
+    kind: str
+    payload: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.payload.decode())
+
+
+class Link:
+    """One open connection to a handheld running the app."""
+
+    def __init__(self, port: str, timeout: float = 5.0):
+        self.port_name = port
+        self.timeout = timeout
+        try:
+            self.port = serial.Serial(port, baudrate=115200, timeout=0.05, write_timeout=timeout)
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"Cannot open {port}: {e}.") from e
+        self.reader = tobs_link.FrameReader()
+        self.bytes_in = 0
+
+    def close(self) -> None:
+        self.port.close()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, verb: str, *args) -> None:
+        try:
+            self.port.write(tobs_link.command(verb, *args))
+            self.port.flush()
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"The connection to the handheld was lost ({e}).") from e
+
+    def read_frame(self, timeout: float | None = None) -> Frame:
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            try:
+                got = self.reader.next_frame()
+            except ValueError as e:
+                raise LinkError(f"A damaged frame arrived from the handheld ({e}); nothing was acknowledged.") from e
+            if got:
+                frame = Frame(*got)
+                if frame.kind == "X":
+                    raise LinkError(f"The handheld refused: {frame.json().get('error', 'unknown error')}.")
+                return frame
+            if time.monotonic() > deadline:
+                raise LinkError("The handheld stopped answering; check the cable and try again.")
+            try:
+                data = self.port.read(max(1, self.port.in_waiting))
+            except (serial.SerialException, OSError) as e:
+                raise LinkError(f"The connection to the handheld was lost ({e}).") from e
+            if data:
+                self.bytes_in += len(data)
+                self.reader.feed(data)
+
+    def request(self, verb: str, *args, expect: str, timeout: float | None = None) -> Frame:
+        self.send(verb, *args)
+        frame = self.read_frame(timeout)
+        if frame.kind != expect:
+            raise LinkError(f"The handheld answered {verb} with an unexpected '{frame.kind}' frame.")
+        return frame
