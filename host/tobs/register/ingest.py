@@ -214,9 +214,16 @@ def _hash(value: Any) -> str:
 def content_hash(record: dict) -> str:
     """SHA-256 of what the device stored: the same record re-sent hashes the same whatever the PC added to it
     (repaired time, clock quality) and whatever its tag (a re-enrolled device tags with a new key)."""
-    content = {name: record.get(name) for name in DEVICE_FIELDS}
-    content["measured_at"] = record.get("device_measured_at", record.get("measured_at"))
-    return _hash(content)
+    values = []
+    for name in DEVICE_FIELDS:
+        value = record.get("device_measured_at", record.get(name)) if name == "measured_at" else record.get(name)
+        if name == "points" and isinstance(value, dict):
+            value = [value.get(p) for p in tobs_core.PARAMETERS]  # a fixed order, without a sort per record
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            value = bytes(value).hex()
+        values.append(value)
+    text = json.dumps(values, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _problem(record: dict, device_id: bytes) -> str | None:
