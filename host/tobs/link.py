@@ -53,6 +53,26 @@ class Link:
             raise LinkError(f"Cannot open {port}: {e}.") from e
         self.reader = tobs_link.FrameReader()
         self.bytes_in = 0
+        self._start_session()
+
+    def _start_session(self) -> None:
+        """End any half command a cut cable left on the device, and drop what an aborted session left in flight."""
+        self.send_raw(b"\n")
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < 0.15:
+            try:
+                data = self.port.read(max(1, self.port.in_waiting))
+            except (serial.SerialException, OSError) as e:
+                raise LinkError(f"The connection to the handheld was lost ({e}).") from e
+            if data:
+                quiet_since = time.monotonic()
+
+    def send_raw(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+            self.port.flush()
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"The connection to the handheld was lost ({e}).") from e
 
     def close(self) -> None:
         self.port.close()
@@ -64,11 +84,7 @@ class Link:
         self.close()
 
     def send(self, verb: str, *args) -> None:
-        try:
-            self.port.write(tobs_link.command(verb, *args))
-            self.port.flush()
-        except (serial.SerialException, OSError) as e:
-            raise LinkError(f"The connection to the handheld was lost ({e}).") from e
+        self.send_raw(tobs_link.command(verb, *args))
 
     def read_frame(self, timeout: float | None = None) -> Frame:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)

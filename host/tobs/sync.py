@@ -75,10 +75,13 @@ def pull(link: Link, key: bytes, progress=None) -> tuple[list[dict], int | None]
             raise LinkError(f"Unexpected '{frame.kind}' frame during the pull; nothing was acknowledged.")
 
 
-def sync(port: str, db_url: str | None, progress=None, set_clock: bool = True) -> SyncResult:
+def sync(
+    port: str, db_url: str | None, progress=None, set_clock: bool = True, lock_timeout: float | None = None
+) -> SyncResult:
     started = time.monotonic()
     # Open the register first: if it is unavailable the device is not touched and keeps everything.
-    register = register_db.open_register(db_url)
+    options = {} if lock_timeout is None else {"timeout": lock_timeout}
+    register = register_db.open_register(db_url, **options)
     with Link(port) as link:
         hello = link.request("HELLO", expect="H").json()
         if hello.get("proto") != tobs_link.PROTOCOL:

@@ -73,8 +73,10 @@ class Link:
             if b == b"\n":
                 line = bytes(self._line)
                 self._line = bytearray()
-                self._handle(line)
-                handled = True
+                # An empty line is how a PC starts a session: it ends whatever half line a cut cable left.
+                if line.strip():
+                    self._handle(line)
+                    handled = True
             elif len(self._line) < _MAX_LINE:
                 self._line.extend(b)
             else:

@@ -1,0 +1,124 @@
+"""Sync throughput over the virtual Pico's USB serial (a pty), side by side with `mpremote cp` of the same store
+file over the same link, in the same run.
+
+    .venv/bin/python bench/sync.py                 # 1,000 and 10,000 records
+    .venv/bin/python bench/sync.py --records 10000 --json
+
+The sync figure includes everything a real sync does: HELLO, PULL, checking every record's CRC and HMAC tag,
+re-scoring, one database transaction (SQLite) and the authenticated ACK. `mpremote cp` only copies bytes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tobs.link import Link
+from tobs.register import ingest
+from tobs.register.db import open_register
+from tobs.sync import sync
+from tobs.virtual_pico import VirtualPico, driver_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# Runs on MicroPython: appends N scored records to the store on the virtual Pico's flash image through the real
+# board file and RecordStore, as if a nurse had entered them.
+FILL = """
+import sys, board_sim, tobs_core
+from handheld.store import RecordStore
+n = int(sys.argv[1])
+store = RecordStore(board_sim.storage_root())
+awareness = [a for a, _ in tobs_core.AWARENESS]
+for i in range(n):
+    pulse, resp, temp, bp, aw = 50 + i % 90, 10 + i % 20, 360 + i % 40, 90 + i % 100, awareness[i % 5]
+    s = tobs_core.score(pulse, resp, temp / 10, bp, aw)
+    store.append({"measured_at": 1790000000 + i * 60, "clock_valid": True, "boot_count": store.boot_count,
+        "ms_since_boot": i, "device_id": board_sim.unique_id(), "staff": 1001, "patient": 1 + i % 40,
+        "pulse": pulse, "resp": resp, "temp_raw": temp, "temp_site": "rectal", "sys_bp": bp, "awareness": aw,
+        "points": s.points, "total": s.total, "core_id": tobs_core.CORE_ID, "config_id": "00000000",
+        "action": 1, "reason": 0})
+print(store.count())
+"""
+
+
+def fill(run_dir: Path, count: int) -> None:
+    script = run_dir / "fill.py"
+    script.write_text(FILL)
+    env = dict(
+        os.environ,
+        TOBS_SIM_FLASH=str(run_dir / "flash.img"),
+        TOBS_SIM_UID=(run_dir / "uid").read_text().strip(),
+        MICROPYPATH=os.pathsep.join([str(ROOT / "firmware" / "lib"), str(ROOT / "firmware"), str(driver_dir(run_dir))]),
+    )
+    out = subprocess.run([str(BIN / "micropython"), "-X", "heapsize=4M", str(script), str(count)], env=env,
+                         capture_output=True, text=True, check=True)
+    assert int(out.stdout.split()[-1]) == count, out.stdout + out.stderr
+
+
+def time_mpremote_cp(run_dir: Path) -> tuple[float, int]:
+    """Leave the app for the REPL (as `tobs deploy` does) and copy the store file with mpremote."""
+    with VirtualPico(run_dir, heap="4M", repl=True) as pico:
+        with Link(pico.port) as link:
+            link.request("REPL", expect="A")
+        time.sleep(0.3)
+        target = run_dir / "records-copy.bin"
+        start = time.perf_counter()
+        subprocess.run([str(BIN / "mpremote"), "connect", pico.port, "resume", "fs", "cp", ":/flash/records.bin",
+                        str(target)], check=True, capture_output=True, timeout=3600)
+        return time.perf_counter() - start, target.stat().st_size
+
+
+def time_sync(run_dir: Path, db_url: str) -> tuple[float, int]:
+    with VirtualPico(run_dir, heap="128k") as pico:
+        register = open_register(db_url, announce=None)
+        with Link(pico.port) as link:
+            device_id = link.request("HELLO", expect="H").json()["device_id"]
+            link.request("ENROLL", "bench", ingest.enroll_device(register, device_id, "bench").hex(), expect="A")
+        start = time.perf_counter()
+        result = sync(pico.port, db_url)
+        elapsed = time.perf_counter() - start
+        assert result.new == result.pulled, result
+        return elapsed, result.new
+
+
+def bench(count: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "pico"
+        VirtualPico(run_dir, heap="128k").start().stop()  # makes the flash image and the device id
+        fill(run_dir, count)
+        cp_s, size = time_mpremote_cp(run_dir)
+        sync_s, synced = time_sync(run_dir, f"sqlite:///{tmp}/register.db")
+    return {
+        "records": synced,
+        "store_bytes": size,
+        "sync_s": round(sync_s, 3),
+        "sync_records_per_s": round(synced / sync_s),
+        "mpremote_cp_s": round(cp_s, 3),
+        "mpremote_cp_bytes_per_s": round(size / cp_s),
+        "ratio_vs_mpremote": round(cp_s / sync_s, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, action="append", help="record count (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    args = parser.parse_args()
+    results = [bench(n) for n in (args.records or [1000, 10000])]
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results))
+        return
+    for r in results:
+        print(f"{r['records']:>6} records ({r['store_bytes']} bytes): sync {r['sync_s']:.2f} s "
+              f"({r['sync_records_per_s']} records/s) vs mpremote cp {r['mpremote_cp_s']:.2f} s "
+              f"({r['mpremote_cp_bytes_per_s']} B/s): {r['ratio_vs_mpremote']}x faster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""Shift-end sync against the real firmware on the virtual Pico: exactly once, whatever breaks.
+
+Every test ends the same way: a clean sync afterwards leaves every record in the register exactly once, and
+until then the handheld still holds every record it had."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import serial
+
+import tobs_link
+from tobs import link as link_module
+from tobs.link import Link, LinkError
+from tobs.register import ingest
+from tobs.register.db import RegisterUnavailable, open_register
+from tobs.register.queries import list_observations
+from tobs.sync import sync
+from tobs.virtual_pico import VirtualPico
+
+HEAP = "128k"
+LOGIN = "1001# 1234# #"
+# (patient, keys) -> totals 4, 7 (oral temperature) and 12 (three confirmed 3s).
+OBSERVATIONS = [
+    ("201", "92# 19# 387# 147# 4# # 1#"),
+    ("202", "112# 23# A 381# 96# 2# # 2#"),
+    ("203", "134## 27## 396# 68## 3# # 4#"),
+]
+TOTALS = {201: 4, 202: 7, 203: 12}
+
+
+def enter(pico: VirtualPico, observations) -> None:
+    pico.press(LOGIN.replace(" ", ""))
+    for patient, keys in observations:
+        pico.press(patient + "#" + keys.replace(" ", "") + "#")
+    pico.press("*")
+
+
+def hello(pico: VirtualPico) -> dict:
+    with Link(pico.port) as link:
+        return link.request("HELLO", expect="H").json()
+
+
+@pytest.fixture(scope="module")
+def device_template(tmp_path_factory) -> Path:
+    """A virtual handheld's flash and identity with three observations entered by keypad, made once per module;
+    each test starts a copy of it, so every test gets the same device in the same state."""
+    folder = tmp_path_factory.mktemp("template")
+    with VirtualPico(folder / "pico", heap=HEAP) as pico:
+        enter(pico, OBSERVATIONS)
+        assert hello(pico)["pending"] == len(OBSERVATIONS)
+    return folder / "pico"
+
+
+@pytest.fixture
+def pico(device_template, tmp_path):
+    run_dir = tmp_path / "pico"
+    run_dir.mkdir()
+    for name in ("flash.img", "uid"):
+        (run_dir / name).write_bytes((device_template / name).read_bytes())
+    device = VirtualPico(run_dir, heap=HEAP)
+    device.start()
+    yield device
+    device.stop()
+
+
+@pytest.fixture
+def enrolled(pico, register_url):
+    """The handheld enrolled in a fresh register (SQLite and PostgreSQL)."""
+    register = open_register(register_url, announce=None)
+    device_id = hello(pico)["device_id"]
+    key = ingest.enroll_device(register, device_id, "test")
+    with Link(pico.port) as link:
+        link.request("ENROLL", "test", key.hex(), expect="A")
+    return register
+
+
+def assert_exactly_once(pico, register_url) -> None:
+    result = sync(pico.port, register_url)
+    assert hello(pico)["pending"] == 0
+    rows = list_observations(open_register(register_url, announce=None), site="test")
+    assert sorted(r.patient for r in rows) == sorted(TOTALS), rows
+    assert {r.patient: r.total for r in rows} == TOTALS
+    assert len({(r.device_id, r.seq) for r in rows}) == len(rows)
+    again = sync(pico.port, register_url)
+    assert (again.pulled, again.new) == (0, 0)
+    return result
+
+
+def test_sync_brings_every_record_once_and_twice_adds_nothing(pico, enrolled, register_url):
+    first = sync(pico.port, register_url)
+    assert (first.pulled, first.new, first.rejected, first.conflicts) == (3, 3, 0, 0)
+    assert first.clock_set and hello(pico)["clock_valid"]
+    assert_exactly_once(pico, register_url)
+
+
+class Cable:
+    """Stands in for serial.Serial: records both directions, and can pull the cable after a number of bytes in
+    one direction, flip a bit of what the handheld sends, or switch the handheld off at a byte."""
+
+    def __init__(self, real: serial.Serial, cut_in=None, cut_out=None, flip_in=None, power_off_at=None):
+        self.real, self.cut_in, self.cut_out, self.flip_in = real, cut_in, cut_out, flip_in
+        self.power_off_at = power_off_at  # (byte offset, callable)
+        self.stream_in, self.stream_out = bytearray(), bytearray()
+
+    @property
+    def in_waiting(self) -> int:
+        return self.real.in_waiting
+
+    def read(self, n: int) -> bytes:
+        if self.cut_in is not None and len(self.stream_in) >= self.cut_in:
+            raise serial.SerialException("cable pulled")
+        data = bytearray(self.real.read(n))
+        if self.cut_in is not None:
+            data = data[: self.cut_in - len(self.stream_in)]
+        if self.flip_in is not None and len(self.stream_in) <= self.flip_in < len(self.stream_in) + len(data):
+            data[self.flip_in - len(self.stream_in)] ^= 0x10
+        if self.power_off_at and len(self.stream_in) + len(data) >= self.power_off_at[0]:
+            self.power_off_at[1]()
+            self.power_off_at = None
+        self.stream_in += data
+        return bytes(data)
+
+    def write(self, data: bytes) -> int:
+        if self.cut_out is not None and len(self.stream_out) + len(data) > self.cut_out:
+            part = data[: self.cut_out - len(self.stream_out)]
+            self.real.write(part)
+            self.stream_out += part
+            raise serial.SerialException("cable pulled")
+        self.stream_out += data
+        return self.real.write(data)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def sync_through(monkeypatch, pico, register_url, **faults) -> Cable:
+    """One sync over a Cable with the given faults; a LinkError (the fault noticed) is expected and ignored."""
+    made = []
+    real_serial = serial.Serial
+
+    def cable(*args, **kwargs):
+        made.append(Cable(real_serial(*args, **kwargs), **faults))
+        return made[-1]
+
+    monkeypatch.setattr(link_module.serial, "Serial", cable)
+    try:
+        sync(pico.port, register_url)
+    except LinkError:
+        pass  # what matters is what the register and the handheld hold afterwards
+    finally:
+        monkeypatch.setattr(link_module.serial, "Serial", real_serial)
+    return made[0]
+
+
+def frame_cut_points(stream: bytes) -> list[int]:
+    """For every frame of a recorded handheld -> PC stream: inside the sync pattern, in the header, in the
+    middle of the payload, in the CRC, and just after it (a protocol step boundary)."""
+    points, offset = set(), 0
+    while (start := stream.find(tobs_link.SYNC, offset)) >= 0:
+        length = (stream[start + 3] << 8) | stream[start + 4]
+        end = start + tobs_link.HEADER + length + 4
+        points |= {start + 1, start + 3, start + tobs_link.HEADER + length // 2, end - 2, end}
+        offset = end
+    return sorted(p for p in points if 0 < p <= len(stream))
+
+
+def line_cut_points(stream: bytes) -> list[int]:
+    """For every command line the PC sent: after its first byte, in its middle, just before its newline."""
+    points, start = set(), 0
+    for line in bytes(stream).split(b"\n")[:-1]:
+        if line:
+            points |= {start + 1, start + len(line) // 2, start + len(line)}
+        start += len(line) + 1
+    return sorted(points)
+
+
+class Devices:
+    """Fresh copies of the template handheld, each enrolled in a fresh register of one backend."""
+
+    def __init__(self, template: Path, tmp_path: Path, backend: str, request):
+        self.template, self.tmp_path, self.backend, self.request = template, tmp_path, backend, request
+        self.made = 0
+
+    def new(self) -> tuple[VirtualPico, str]:
+        self.made += 1
+        run_dir = self.tmp_path / ("pico%d" % self.made)
+        run_dir.mkdir()
+        for name in ("flash.img", "uid"):
+            (run_dir / name).write_bytes((self.template / name).read_bytes())
+        if self.backend == "sqlite":
+            url = f"sqlite:///{self.tmp_path / ('register%d.db' % self.made)}"
+        else:
+            url = self.request.getfixturevalue("postgres_server").database()
+        pico = VirtualPico(run_dir, heap=HEAP).start()
+        register = open_register(url, announce=None)
+        key = ingest.enroll_device(register, hello(pico)["device_id"], "test")
+        register.close()
+        with Link(pico.port) as link:
+            link.request("ENROLL", "test", key.hex(), expect="A")
+        return pico, url
+
+
+def assert_nothing_lost(pico, url) -> None:
+    """Between a failed sync and the next: every record is in the register or still on the handheld, once."""
+    rows = list_observations(open_register(url, announce=None), site="test")
+    assert len({(r.device_id, r.seq) for r in rows}) == len(rows)
+    if len(rows) < len(TOTALS):
+        assert hello(pico)["pending"] == len(TOTALS)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_cable_pulled_at_every_protocol_step_and_mid_frame(backend, device_template, tmp_path, monkeypatch,
+                                                           request):
+    devices = Devices(device_template, tmp_path, backend, request)
+    pico, url = devices.new()
+    whole = sync_through(monkeypatch, pico, url)
+    pico.stop()
+    cuts = [{"cut_in": p} for p in frame_cut_points(whole.stream_in)]
+    cuts += [{"cut_out": p} for p in line_cut_points(whole.stream_out)]
+    assert len(cuts) >= 25
+    for cut in cuts:
+        pico, url = devices.new()
+        try:
+            sync_through(monkeypatch, pico, url, **cut)
+            assert_nothing_lost(pico, url)
+            assert_exactly_once(pico, url)
+        finally:
+            pico.stop()
+
+
+def test_damaged_frames_abort_the_sync_and_nothing_is_acknowledged(device_template, tmp_path, monkeypatch,
+                                                                   request):
+    devices = Devices(device_template, tmp_path, "sqlite", request)
+    pico, url = devices.new()
+    whole = sync_through(monkeypatch, pico, url)
+    pico.stop()
+    for flip in frame_cut_points(whole.stream_in)[:-1]:
+        pico, url = devices.new()
+        try:
+            sync_through(monkeypatch, pico, url, flip_in=flip)
+            assert_nothing_lost(pico, url)
+            assert_exactly_once(pico, url)
+        finally:
+            pico.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_handheld_switched_off_mid_sync_keeps_everything(backend, device_template, tmp_path, monkeypatch, request):
+    devices = Devices(device_template, tmp_path, backend, request)
+    pico, url = devices.new()
+    whole = sync_through(monkeypatch, pico, url)
+    pico.stop()
+    for at in frame_cut_points(whole.stream_in)[::3]:
+        pico, url = devices.new()
+        try:
+            sync_through(monkeypatch, pico, url, power_off_at=(at, pico.kill))
+            pico.start()
+            assert_nothing_lost(pico, url)
+            assert_exactly_once(pico, url)
+        finally:
+            pico.stop()
+
+
+def test_unknown_device_is_refused_and_keeps_everything(pico, register_url):
+    with pytest.raises(LinkError, match="not enrolled"):
+        sync(pico.port, register_url)
+    assert hello(pico)["pending"] == 3
+
+
+def test_wrong_key_is_refused_and_nothing_is_acknowledged(pico, register_url):
+    register = open_register(register_url, announce=None)
+    device_id = hello(pico)["device_id"]
+    ingest.enroll_device(register, device_id, "test")  # the register's key ...
+    with Link(pico.port) as link:
+        link.request("ENROLL", "test", (b"\x07" * 32).hex(), expect="A")  # ... and another one on the device
+    with pytest.raises(LinkError, match="verifies"):
+        sync(pico.port, register_url)
+    assert hello(pico)["pending"] == 3
+    assert list_observations(register, site="test") == []
+
+
+def test_forged_acknowledgement_is_refused(pico, enrolled):
+    with Link(pico.port) as link:
+        with pytest.raises(LinkError, match="does not verify"):
+            link.request("ACK", 3, "00" * 16, expect="A")
+    assert hello(pico)["pending"] == 3
+
+
+def test_unreachable_database_leaves_the_device_untouched(pico):
+    with pytest.raises(RegisterUnavailable):
+        sync(pico.port, "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+    assert hello(pico)["pending"] == 3
+
+
+def test_locked_sqlite_register_leaves_the_device_untouched(pico, tmp_path):
+    url = f"sqlite:///{tmp_path / 'reg.db'}"
+    register = open_register(url, announce=None)
+    ingest.enroll_device(register, hello(pico)["device_id"], "test")
+    key = ingest.device_key(register, hello(pico)["device_id"])
+    with Link(pico.port) as link:
+        link.request("ENROLL", "test", key.hex(), expect="A")
+    register.close()
+    locker = sqlite3.connect(tmp_path / "reg.db", check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(60, locker.rollback)
+    release.start()
+    try:
+        with pytest.raises(RegisterUnavailable, match="(?i)lock|busy"):
+            sync(pico.port, url, lock_timeout=2)
+        assert hello(pico)["pending"] == 3
+    finally:
+        release.cancel()
+        locker.rollback()
+        locker.close()
+    result = sync(pico.port, url)
+    assert (result.new, hello(pico)["pending"]) == (3, 0)
