@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/tobs demo
 
 test: $(STAMP)
+	scripts/ensure-postgresql >/dev/null
 	$(BIN)/python -m pytest
 
 clean:
