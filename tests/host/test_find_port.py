@@ -1,0 +1,47 @@
+"""Finding the handheld by its USB IDs when no --port is given."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from tobs import link
+
+FTDI = ("/dev/ttyUSB0", 0x0403, 0x6001)  # some other USB serial adapter
+
+
+def ports(*entries):
+    return lambda: [SimpleNamespace(device=d, vid=v, pid=p) for d, v, p in entries]
+
+
+def test_the_one_connected_pico_is_found(monkeypatch):
+    monkeypatch.setattr(link.list_ports, "comports", ports(FTDI, ("/dev/ttyACM0", 0x2E8A, 5)))
+    assert link.find_port(None) == "/dev/ttyACM0"
+
+
+def test_no_pico_says_so_clearly(monkeypatch):
+    monkeypatch.setattr(link.list_ports, "comports", ports(FTDI, ("/dev/ttyS0", None, None)))
+    with pytest.raises(link.LinkError, match="No handheld found"):
+        link.find_port(None)
+
+
+def test_several_picos_ask_for_a_choice(monkeypatch):
+    monkeypatch.setattr(link.list_ports, "comports", ports(("/dev/ttyACM0", 0x2E8A, 5), ("/dev/ttyACM1", 0x2E8A, 5)))
+    with pytest.raises(link.LinkError, match="Several handhelds.*ttyACM0.*ttyACM1"):
+        link.find_port(None)
+
+
+def test_an_explicit_port_is_used_as_given(monkeypatch):
+    monkeypatch.setattr(link.list_ports, "comports", ports())
+    assert link.find_port("/dev/ttyV") == "/dev/ttyV"
+
+
+def test_cli_without_a_handheld_exits_with_one_sentence(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from tobs.cli import app
+
+    monkeypatch.setattr(link.list_ports, "comports", ports())
+    result = CliRunner().invoke(app, ["sync", "--db", f"sqlite:///{tmp_path / 'r.db'}"])
+    assert result.exit_code != 0
+    assert "No handheld found on USB" in result.output
+    assert "Traceback" not in result.output
