@@ -2,12 +2,17 @@
 # keys, feed the flow, flush what changed to the display and let the board idle. Board-independent.
 import gc
 import os
+import select
+import sys
+import time
 
 import micropython
 
+import handheld
 from handheld import text
 
 LOOP_MS = 10
+LINK_IDLE_MS = 5000  # the sync link leaves the heap after this long without a command from the PC
 
 # Highest gc.mem_alloc() seen, sampled in every loop that handled a key or redrew, after a collection before the
 # work and before the one after it: live heap plus that work's garbage, i.e. what the app needs at its busiest.
@@ -84,32 +89,19 @@ def run(board):
     flow = Flow(display, store, site, board, reminders, free_bytes=_free_bytes(root),
                 on_report=lambda: heap_report(board))
 
-    def status():
-        return {"site_id": flow.site.site_id, "config_id": flow.site.config_id, "example_config": flow.site.example}
-
-    def progress(done, total):
-        # The sync runs inside one link.poll(); the screen is updated from here so the nurse sees it move.
-        lang = flow.site.language
-        display.clear()
-        display.row(0, text.get(lang, "syncing"), inverse=True)
-        display.row(3, text.get(lang, "sync_progress") % (done, total))
-        display.row(5, text.get(lang, "sync_keep"))
-        display.flush()
-
-    def config_changed():
-        flow.set_site(siteconfig.load(root))
-
-    gc.collect()
-    from handheld.link import Link
-
-    link = Link(board, store, status=status, progress=progress, config_changed=config_changed)
+    reader = board.serial()[0]
+    serial_in = select.poll()
+    serial_in.register(reader, select.POLLIN)
+    sync = _Sync(board, store, flow, display, root)
     # The USB serial port is the sync link now: a 0x03 byte must not stop the app. The REPL command turns
     # keyboard interrupts back on and leaves, which is how deploy reaches the REPL on purpose.
-    micropython.kbd_intr(-1)
+    # (pyright finds Adafruit Blinka's CPython stand-in for `micropython`, installed with the display driver,
+    # before the MicroPython stubs; the stand-in has no kbd_intr, the device's module has.)
+    micropython.kbd_intr(-1)  # pyright: ignore[reportAttributeAccessIssue]
     gc.collect()
     board.log("ready: config %s%s, heap %d used %d free" % (
         site.config_id, " (EXAMPLE)" if site.example else "", gc.mem_alloc(), gc.mem_free()))
-    while not link.wants_repl:
+    while not sync.wants_repl:
         key = board.read_key()
         worked = key is not None
         if worked:
@@ -120,11 +112,12 @@ def run(board):
             key = board.read_key()
         if flow.tick():
             worked = True
-        if link.poll():
-            worked = True
-            # A sync may have drawn its progress over the nurse's screen (and sync may change what is pending).
-            flow.render()
-            flow.dirty = True
+        if sync.link is not None or _readable(serial_in):
+            if sync.poll():
+                worked = True
+                # A sync may have drawn its progress over the nurse's screen (and sync may change what is pending).
+                flow.render()
+                flow.dirty = True
         if flow.dirty:
             display.flush()
             flow.dirty = False
@@ -133,5 +126,70 @@ def run(board):
             gc.collect()
         board.idle()
         board.sleep_ms(LOOP_MS)
-    micropython.kbd_intr(3)
+    micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
     board.log("leaving the app for the REPL")
+
+
+def _readable(poller):
+    # ipoll() does not build a result list: this runs in every loop while no PC is talking.
+    for _ in poller.ipoll(0):
+        return True
+    return False
+
+
+class _Sync:
+    """The sync link (handheld.link with tobs_link) is loaded when the first byte arrives on the serial port and
+    unloaded after LINK_IDLE_MS without a command: a shift never needs its code in the heap. Whatever the PC
+    sent stays in the serial buffer while the link loads, so nothing is lost."""
+
+    def __init__(self, board, store, flow, display, root):
+        self.board = board
+        self.store = store
+        self.flow = flow
+        self.display = display
+        self.root = root
+        self.link = None
+        self.last_ms = 0
+        self.wants_repl = False
+
+    def poll(self):
+        """Let the link handle what the PC sent; True if a command was handled."""
+        board = self.board
+        link = self.link
+        if link is None:
+            gc.collect()
+            from handheld.link import Link
+
+            link = self.link = Link(board, self.store, status=self._status, progress=self._progress,
+                                    config_changed=self._config_changed)
+            self.last_ms = board.ticks_ms()
+        handled = link.poll()
+        if handled:
+            self.last_ms = board.ticks_ms()
+            self.wants_repl = link.wants_repl
+        elif link.idle() and time.ticks_diff(board.ticks_ms(), self.last_ms) >= LINK_IDLE_MS:
+            self.link = None
+            handheld.unload("link")
+            sys.modules.pop("tobs_link", None)
+        return handled
+
+    def _status(self):
+        site = self.flow.site
+        return {"site_id": site.site_id, "config_id": site.config_id, "example_config": site.example}
+
+    def _progress(self, done, total):
+        # The sync runs inside one link.poll(); the screen is updated from here so the nurse sees it move.
+        display = self.display
+        lang = self.flow.lang
+        display.clear()
+        display.row(0, text.get(lang, "syncing"), inverse=True)
+        display.row(3, text.get(lang, "sync_prog") % (done, total))
+        lines = text.wrap(text.get(lang, "sync_keep"))
+        for i in range(min(2, len(lines))):
+            display.text(lines[i], 0, 5 + i)
+        display.flush()
+
+    def _config_changed(self):
+        from handheld import siteconfig
+
+        self.flow.set_site(siteconfig.load(self.root))

@@ -63,10 +63,14 @@ class Link:
     def key(self):
         return self.enrolment["key"] if self.enrolment else None
 
+    def idle(self):
+        """True between commands: no command line half received and no file upload under way."""
+        return not self._line and self._put is None
+
     def poll(self):
         """Handle whatever the PC has sent; True if a command was handled."""
         handled = False
-        while self._poll.poll(0):
+        while self._readable():
             b = self.reader.read(1)
             if not b:
                 break
@@ -83,6 +87,12 @@ class Link:
                 self._line = bytearray()
                 self._send("X", {"error": "command line too long"})
         return handled
+
+    def _readable(self):
+        # ipoll() does not build a result list for every poll.
+        for _ in self._poll.ipoll(0):
+            return True
+        return False
 
     def _send(self, kind, payload=None):
         data = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload or {}).encode()

@@ -1,6 +1,6 @@
-# The checks a site configuration must pass before the device uses it (see siteconfig.py). A module of its own
-# so that siteconfig can unload it after the one validation per start: on the device its code would otherwise
-# stay in the heap for nothing.
+# The checks a site configuration must pass before the device uses it (see siteconfig.py). Like siteconfig_load,
+# which calls it, it is unloaded after the one validation per start: on the device its code would otherwise stay
+# in the heap for nothing.
 import tobs_core
 from handheld import text
 from handheld.siteconfig import (

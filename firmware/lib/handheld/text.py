@@ -1,113 +1,54 @@
-# Every string the handheld shows, planned for a 16x8-character screen: Danish (the default) here, English in
-# text_en.py; plus the helpers that shape text for the screen: word wrap, durations, relative times, UTC clock.
+# Every string the handheld shows, planned for a 16x8-character screen, looked up by key in the language in use
+# (Danish, the default, or English); plus the helpers that shape text for the screen: word wrap, durations,
+# relative times, UTC clock.
+import handheld
 import tobs_core
 
 WIDTH = 16
 # Soft hyphen: wrap() may break a long word here and then shows "-"; elsewhere it is dropped.
 SHY = "\xad"
 
-# Strings used as one screen row are at most 16 characters (tests check it); the "wrapped" ones are sentences
-# that wrap() breaks into rows. "%" placeholders are filled with small numbers or short names.
-_DA = {
-    "title": "TOBS",
-    "example": "EKSEMPEL",
-    # Decision support, not diagnosis: the one sentence the start screen always shows (wrapped).
-    "disclaimer": "Beslutnings" + SHY + "støtte – ikke diagnose",
-    "staff_prompt": "Medarbejdernr.:",
-    "hint_start": "#=OK  D=status",
-    "enter_staff": "Skriv dit medarbejdernummer.",
-    "unknown_staff": "Ukendt medarbejdernummer.",
-    "staff_header": "Medarb. %d",
-    "pin_prompt": "PIN-kode:",
-    "hint_pin": "#=OK  *=ret",
-    "enter_pin": "Skriv din PIN-kode.",
-    "wrong_pin": "Forkert PIN. Prøv igen.",
-    "hint_home": "#=ny måling *=ud",
-    "nothing_due": "Ingen målinger forfalder nu.",
-    "more": "+%d flere",
-    "new_measurement": "Ny måling",
-    "patient_prompt": "Patientnummer:",
-    "patient_header": "Pt %d",
-    "enter_patient": "Skriv patientens nummer.",
-    "patient_zero": "Patientnummer kan ikke være 0.",
-    "enter_value": "Skriv en værdi.",
-    "hint_entry": "#=OK *=ret C=afb",
-    "hint_temp": "A=sted #OK *=ret",
-    "temp_label": "Temp. %s",
-    "rectal_now": "Mål rektalt (kor. %s).",
-    "hint_menu": "1-%d #=OK *=tilb",
-    "choose": "Vælg 1-%d.",
-    "confirm3": "Bekræft: 3 point",
-    "confirm3_ask": "Er det rigtigt?",
-    "hint_confirm3": "#=ja  *=ret",
-    "cancel_ask": "Afbryd måling?",
-    "cancel_note": "Intet gemmes.",
-    "hint_yes_no": "#=ja  *=nej",
-    "total": "TOBS i alt",
-    "short_pulse": "Puls",
-    "short_resp": "Resp.",
-    "short_temp": "Temp.",
-    "short_sys_bp": "Syst. BT",
-    "short_awareness": "Bevidsth.",
-    "call": "Kontakt %s",
-    "phone": "Tlf. %s",
-    "remeasure": "Mål igen om %s.",
-    "hint_review": "#=gem 2/8 *=ret",
-    "action_title": "Handling udført:",
-    "action_optional": "Evt. handling:",
-    "action_required": "Vælg handling",
-    "reason_title": "Begrundelse:",
-    "reason_required": "Vælg begrundelse",
-    "saved": "Gemt",
-    "no_reminder": "Ingen påmindelse",
-    "hint_saved": "#=næste *=hjem",
-    "store_full": "Hukommelse fuld – synkronisér",
-    "save_failed": "Kunne ikke gemme. Prøv igen.",
-    "any_key": "Tryk en tast",
-    "no_config": "Opsætning mangler. Kontakt IT.",
-    "status": "Status",
-    "example_config": "EKSEMPEL-OPSÆTN.",
-    "config_error": "Fejl i site.json",
-    "unsynced": "Usynk.: %d",
-    "syncing": "Synkroniserer",
-    "sync_progress": "%d af %d",
-    "sync_keep": "Tag ikke kablet ud.",
-    "free": "Fri: %d kB",
-    "clock_set": "Ur stillet (UTC)",
-    "clock_unset": "Ur ikke stillet!",
-    "device": "Enheds-id:",
-    "core": "Kerne %s",
-    "config": "Opsæt. %s",
-    "hint_status": "2/8 rul  #=ud",
-    "minutes": "%d min",
-    "hours": "%d t",
-    "rel_minutes": "%dm",
-    "rel_hours": "%dt",
-    "rel_days": "%dd",
-}
-
-# The awareness menu on 16 columns: "5 Ingen reaktion" is the longest row (tobs_core's labels are longer).
-_DA_AWARENESS = {
-    "habitual": "Habituel", "agitated": "Urolig/konfus", "voice": "Kun på tiltale",
-    "pain": "Kun på smerte", "unresponsive": "Ingen reaktion",
-}
+# The string tables live in text_da.py and text_en.py as "key=text" lines. Only the language in use is held in
+# the heap (the module that holds it is unloaded again, keeping just its one string). Keys are at most 10
+# characters, so that the firmware's own modules hold them as cheap interned strings, not as objects. Strings used
+# as one screen row are at most 16 characters (tests check it); the "wrapped" ones are sentences that wrap() breaks
+# into rows. "%" placeholders are filled with small numbers or short names.
+_table = None  # (language, its STRINGS)
 
 
-def _english():
-    # English is loaded only when a site asks for it: every string costs heap on the device.
-    from handheld import text_en
-
-    return text_en
-
-
-def strings(lang):
-    """The whole string table of a language (Danish for anything but "en")."""
-    return _english().STRINGS if lang == "en" else _DA
+def _strings_of(lang):
+    global _table
+    lang = "en" if lang == "en" else "da"
+    table = _table
+    if table is None or table[0] != lang:
+        table = _table = None  # the old table can go before the new one is loaded
+        if lang == "en":
+            from handheld import text_en as module
+        else:
+            from handheld import text_da as module
+        table = _table = (lang, module.STRINGS)
+        handheld.unload("text_" + lang)
+    return table[1]
 
 
 def get(lang, key):
-    """The string for key in lang; an unknown language falls back to Danish."""
-    return strings(lang)[key]
+    """The string for key in lang; an unknown language falls back to Danish. KeyError for an unknown key."""
+    table = _strings_of(lang)
+    start = table.find("\n" + key + "=")
+    if start < 0:
+        raise KeyError(key)
+    start += len(key) + 2
+    return table[start : table.find("\n", start)]
+
+
+def strings(lang):
+    """The whole string table of a language as a dict (for checks; the device looks strings up one by one)."""
+    found = {}
+    for line in _strings_of(lang).split("\n"):
+        if line:
+            key, _, value = line.partition("=")
+            found[key] = value
+    return found
 
 
 def label(lang, code):
@@ -116,8 +57,9 @@ def label(lang, code):
 
 
 def awareness(lang, code):
-    """The awareness menu's short label for a tobs_core awareness code."""
-    return (_english().AWARENESS if lang == "en" else _DA_AWARENESS)[code]
+    """The awareness menu's short label for a tobs_core awareness code ("5 Ingen reaktion" is the widest row:
+    tobs_core's own labels are longer than a menu row)."""
+    return get(lang, "aw_" + code)
 
 
 def temp(tenths, lang):
@@ -179,7 +121,7 @@ def relative(seconds, lang):
     sign = "-" if seconds < 0 else ""
     minutes = abs(seconds) // 60
     if minutes < 100:
-        return sign + get(lang, "rel_minutes") % minutes
+        return sign + get(lang, "rel_min") % minutes
     if minutes < 48 * 60:
         return sign + get(lang, "rel_hours") % (minutes // 60)
     return sign + get(lang, "rel_days") % min(99, minutes // (24 * 60))

@@ -1,84 +1,84 @@
-# The handheld's English strings, for sites that set "language": "en"; loaded only then (see text.py, which
-# holds the Danish default and the rules every string follows: one screen row is at most 16 characters).
+# The handheld's English strings, for sites that set "language": "en": the same keys as text_da.py, in the
+# same "key=text" lines (see text.py for the rules every string follows).
 
-STRINGS = {
-    "title": "TOBS",
-    "example": "EXAMPLE",
-    "disclaimer": "Decision support – not diagnosis",
-    "staff_prompt": "Staff number:",
-    "hint_start": "#=OK  D=status",
-    "enter_staff": "Enter your staff number.",
-    "unknown_staff": "Unknown staff number.",
-    "staff_header": "Staff %d",
-    "pin_prompt": "PIN:",
-    "hint_pin": "#=OK  *=del",
-    "enter_pin": "Enter your PIN.",
-    "wrong_pin": "Wrong PIN. Try again.",
-    "hint_home": "#=new  *=log out",
-    "nothing_due": "No measurements due now.",
-    "more": "+%d more",
-    "new_measurement": "New measurement",
-    "patient_prompt": "Patient number:",
-    "patient_header": "Pt %d",
-    "enter_patient": "Enter the patient's number.",
-    "patient_zero": "Patient number cannot be 0.",
-    "enter_value": "Enter a value.",
-    "hint_entry": "#=OK *=del C=esc",
-    "hint_temp": "A=site #OK *=del",
-    "temp_label": "Temp. %s",
-    "rectal_now": "Measure rectally (corr. %s).",
-    "hint_menu": "1-%d #=OK *=back",
-    "choose": "Choose 1-%d.",
-    "confirm3": "Confirm: 3 pts",
-    "confirm3_ask": "Is it correct?",
-    "hint_confirm3": "#=yes *=re-enter",
-    "cancel_ask": "Cancel entry?",
-    "cancel_note": "Nothing saved.",
-    "hint_yes_no": "#=yes  *=no",
-    "total": "TOBS total",
-    "short_pulse": "Pulse",
-    "short_resp": "Resp.",
-    "short_temp": "Temp.",
-    "short_sys_bp": "Syst. BP",
-    "short_awareness": "Awareness",
-    "call": "Contact %s",
-    "phone": "Phone %s",
-    "remeasure": "Measure again in %s.",
-    "hint_review": "#=save 2/8 *=bk",
-    "action_title": "Action taken:",
-    "action_optional": "Action, optional",
-    "action_required": "Choose an action",
-    "reason_title": "Reason:",
-    "reason_required": "Choose a reason",
-    "saved": "Saved",
-    "no_reminder": "No reminder",
-    "hint_saved": "#=next *=home",
-    "store_full": "Memory full – synchronise",
-    "save_failed": "Could not save. Try again.",
-    "any_key": "Press any key",
-    "no_config": "No configuration. Contact IT.",
-    "status": "Status",
-    "example_config": "EXAMPLE CONFIG",
-    "config_error": "site.json broken",
-    "unsynced": "Unsynced: %d",
-    "syncing": "Synchronising",
-    "sync_progress": "%d of %d",
-    "sync_keep": "Keep the cable in.",
-    "free": "Free: %d kB",
-    "clock_set": "Clock set (UTC)",
-    "clock_unset": "Clock not set!",
-    "device": "Device id:",
-    "core": "Core %s",
-    "config": "Config %s",
-    "hint_status": "2/8 scroll #=out",
-    "minutes": "%d min",
-    "hours": "%d h",
-    "rel_minutes": "%dm",
-    "rel_hours": "%dh",
-    "rel_days": "%dd",
-}
-
-AWARENESS = {
-    "habitual": "Usual", "agitated": "Agitated/conf.", "voice": "Voice only",
-    "pain": "Pain only", "unresponsive": "No response",
-}
+STRINGS = """
+title=TOBS
+example=EXAMPLE
+disclaimer=Decision support – not diagnosis
+staff_ask=Staff number:
+hint_start=#=OK  D=status
+need_staff=Enter your staff number.
+no_staff=Unknown staff number.
+staff_head=Staff %d
+pin_prompt=PIN:
+hint_pin=#=OK  *=del
+enter_pin=Enter your PIN.
+wrong_pin=Wrong PIN. Try again.
+hint_home=#=new  *=log out
+none_due=No measurements due now.
+more=+%d more
+new_meas=New measurement
+pt_ask=Patient number:
+pt_head=Pt %d
+need_pt=Enter the patient's number.
+pt_zero=Patient number cannot be 0.
+need_value=Enter a value.
+hint_entry=#=OK *=del C=esc
+hint_temp=A=site #OK *=del
+temp_label=Temp. %s
+rectal_now=Measure rectally (corr. %s).
+hint_menu=1-%d #=OK *=back
+choose=Choose 1-%d.
+confirm3=Confirm: 3 pts
+confirm3_q=Is it correct?
+hint_conf3=#=yes *=re-enter
+cancel_ask=Cancel entry?
+cancel_tip=Nothing saved.
+hint_yesno=#=yes  *=no
+total=TOBS total
+s_pulse=Pulse
+s_resp=Resp.
+s_temp=Temp.
+s_sys_bp=Syst. BP
+s_awareness=Awareness
+aw_habitual=Usual
+aw_agitated=Agitated/conf.
+aw_voice=Voice only
+aw_pain=Pain only
+aw_unresponsive=No response
+call=Contact %s
+phone=Phone %s
+remeasure=Measure again in %s.
+hint_rev=#=save 2/8 *=bk
+act_title=Action taken:
+act_opt=Action, optional
+act_need=Choose an action
+why_title=Reason:
+why_need=Choose a reason
+saved=Saved
+no_remind=No reminder
+hint_saved=#=next *=home
+store_full=Memory full – synchronise
+save_fail=Could not save. Try again.
+any_key=Press any key
+no_config=No configuration. Contact IT.
+status=Status
+ex_config=EXAMPLE CONFIG
+config_err=site.json broken
+unsynced=Unsynced: %d
+syncing=Synchronising
+sync_prog=%d of %d
+sync_keep=Keep the cable in.
+free=Free: %d kB
+clock_set=Clock set (UTC)
+clock_bad=Clock not set!
+device=Device id:
+core=Core %s
+config=Config %s
+hint_stat=2/8 scroll #=out
+minutes=%d min
+hours=%d h
+rel_min=%dm
+rel_hours=%dh
+rel_days=%dd
+"""

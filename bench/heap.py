@@ -1,0 +1,230 @@
+"""Heap the handheld app needs on a Pico-sized budget: a nurse's session of 50 observation sets typed on the
+virtual Pico's keypad, then a sync over its USB serial, with the heap figures the app itself logs.
+
+    .venv/bin/python bench/heap.py [--heap 128k] [--patients 50] [--json]
+
+Prints the free heap after start-up, the peak heap the app sampled while handling keys and the sync, the free
+heap at the end, and the keystrokes per complete observation set. Exits non-zero if the app dies or misbehaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "host"), str(ROOT / "firmware" / "lib")]
+
+import serial  # noqa: E402
+
+import tobs_link  # noqa: E402
+import tobs_record  # noqa: E402
+from tobs.virtual_pico import VirtualPico  # noqa: E402
+
+LOGIN = "1001#1234#"  # the example site configuration's staff 1001, PIN 1234
+# (what, keys after the patient number's "#" through the key that saves). A mix of the paths a shift takes:
+# calm sets with no action, a set that must document an action, an oral temperature, a confirmed 3 that
+# escalates and needs a reason, and an urgent set whose guidance is scrolled through before saving.
+OBSERVATIONS = (
+    ("calm", "72#16#375#120#1#" "#" "#"),
+    ("action required", "72#22#375#120#1#" "#" "1#"),
+    ("oral temperature", "72#16#A376#120#1#" "#" "#"),
+    ("single 3, reason", "135##16#375#120#1#" "8" "#" "5#" "2#"),
+    ("urgent", "115#22#390#90#2#" "88" "#" "2#"),
+)
+_READY = re.compile(r"heap (\d+) used (\d+) free")
+_REPORT = re.compile(r"heap: peak (\d+) bytes allocated, (\d+) free now")
+
+
+class BenchError(RuntimeError):
+    """The app did not do what a nurse or the sync expected; the message says what."""
+
+
+def screen_title(pico: VirtualPico) -> str:
+    return pico.screen.text_lines()[0].strip()
+
+
+def expect_title(pico: VirtualPico, title: str, after: str) -> None:
+    shown = screen_title(pico)
+    if shown != title:
+        raise BenchError("after %s the screen shows %r, expected %r:\n%s" % (after, shown, title, pico.screen.text()))
+
+
+def heap_report(pico: VirtualPico) -> tuple[int, int]:
+    """Open the status screen, press B (the app logs its heap figures), close it: (peak, free now)."""
+    mark = len(pico.logs)
+    pico.press("DB")
+    line = next((x for x in pico.logs[mark:] if x.startswith("heap: peak")), None)
+    if line is None:
+        raise BenchError("the status screen's B key logged no heap figures")
+    pico.press("#")
+    m = _REPORT.search(line)
+    assert m is not None, line
+    return int(m.group(1)), int(m.group(2))
+
+
+def observation_set(pico: VirtualPico, patient: int, kind: int) -> int:
+    """Enter and save one set from the home or saved screen; returns the keys it took."""
+    what, keys = OBSERVATIONS[kind % len(OBSERVATIONS)]
+    keys = "#" + str(patient) + "#" + keys
+    mark = len(pico.logs)
+    pico.press(keys)
+    expect_title(pico, "Gemt", "the %s set for patient %d" % (what, patient))
+    if not any(("for patient %d," % patient) in line for line in pico.logs[mark:]):
+        raise BenchError("no 'saved record' log line for patient %d" % patient)
+    return len(keys)
+
+
+def pass_time(pico: VirtualPico, minutes: int) -> None:
+    """Let virtual time pass on the home screen with a key now and then, so the nurse is not logged out."""
+    for _ in range(minutes // 5):
+        pico.advance(5 * 60_000)
+        pico.press("0")  # ignored on the home screen, resets the idle logout
+    expect_title(pico, "Medarb. 1001", "waiting on the home screen")
+
+
+class SerialLink:
+    """Just enough of the PC side of docs/protocol.md for a sync: commands out, checked frames in."""
+
+    def __init__(self, port: str):
+        self.port = serial.Serial(port, baudrate=115200, timeout=0.05)
+        self.reader = tobs_link.FrameReader()
+
+    def close(self) -> None:
+        self.port.close()
+
+    def frame(self, timeout: float = 20) -> tuple[str, bytes]:
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.reader.next_frame()
+            if got is not None:
+                return got
+            if time.monotonic() > deadline:
+                raise BenchError("no answer from the handheld within %g s" % timeout)
+            self.reader.feed(self.port.read(4096))
+
+    def ask(self, verb: str, *args: object) -> tuple[str, bytes]:
+        self.port.write(tobs_link.command(verb, *args))
+        kind, payload = self.frame()
+        if kind == "X":
+            raise BenchError("%s refused: %s" % (verb, payload.decode(errors="replace")))
+        return kind, payload
+
+
+def sync(pico: VirtualPico, expected: int) -> dict:
+    """Enrol, pull every pending record, acknowledge them: the device end of `tobs sync`, measured."""
+    assert pico.port is not None
+    link = SerialLink(pico.port)
+    key = secrets.token_bytes(32)
+    try:
+        link.ask("ENROLL", "bench", tobs_link.to_hex(key))
+        _, hello = link.ask("HELLO")
+        info = json.loads(hello)
+        if info["pending"] != expected:
+            raise BenchError("HELLO says %d pending, %d were saved" % (info["pending"], expected))
+        link.port.write(tobs_link.command("PULL", 0, expected + 10))
+        records = 0
+        frames = 0
+        while True:
+            kind, payload = link.frame()
+            if kind == "R":
+                frames += 1
+                records += len(payload) // tobs_record.RECORD_SIZE
+            elif kind == "E":
+                end = json.loads(payload)
+                break
+            else:
+                raise BenchError("unexpected %r frame during PULL: %r" % (kind, payload[:200]))
+        if records != expected or end["count"] != expected:
+            raise BenchError("PULL sent %d records (E says %d), expected %d" % (records, end["count"], expected))
+        seq = end["last_seq"]
+        tag = tobs_link.ack_tag(key, bytes.fromhex(pico.uid), seq)
+        _, ack = link.ask("ACK", seq, tobs_link.to_hex(tag))
+        if json.loads(ack)["pending"] != 0:
+            raise BenchError("records still pending after the acknowledgement: %r" % ack)
+        link.ask("TIME", int(time.time()))
+        return {"records": records, "frames": frames}
+    finally:
+        link.close()
+
+
+def run(heap: str, patients: int, run_dir: Path) -> dict:
+    pico = VirtualPico(run_dir, heap=heap)
+    pico.start(timeout=60)
+    try:
+        ready = pico.wait_log("ready:")
+        m = _READY.search(ready)
+        if m is None:
+            raise BenchError("unexpected start-up line %r" % ready)
+        used_at_start, free_at_start = int(m.group(1)), int(m.group(2))
+        pico.press(LOGIN)
+        expect_title(pico, "Medarb. 1001", "logging in")
+        keys_per_set = []
+        for i in range(patients):
+            keys_per_set.append(observation_set(pico, 101 + i, i))
+            if i % 10 == 9:
+                # Back to the home screen now and then: reminders fall due and the list is drawn.
+                pico.press("*")
+                pass_time(pico, 60)
+        peak_session, free_session = heap_report(pico)
+        synced = sync(pico, patients)
+        pico.press("0")  # the app is still alive and drawing after the sync
+        peak_all, free_end = heap_report(pico)
+        pico.check()
+    finally:
+        pico.stop()
+    return {
+        "heap_limit": heap,
+        "patients": patients,
+        "heap_used_at_start": used_at_start,
+        "heap_free_at_start": free_at_start,
+        "peak_heap_session": peak_session,
+        "peak_heap_with_sync": peak_all,
+        "heap_free_after_session": free_session,
+        "heap_free_at_end": free_end,
+        "keys_per_set_mean": round(sum(keys_per_set) / len(keys_per_set), 1),
+        "keys_per_set_min": min(keys_per_set),
+        "keys_per_set_max": max(keys_per_set),
+        "records_synced": synced["records"],
+        "sync_frames": synced["frames"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heap", default="128k", help="MicroPython heap limit (default 128k)")
+    parser.add_argument("--patients", type=int, default=50, help="observation sets to enter (default 50)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--run-dir", type=Path, help="keep the virtual Pico's files here (default: a temp folder)")
+    args = parser.parse_args(argv)
+    try:
+        if args.run_dir is not None:
+            figures = run(args.heap, args.patients, args.run_dir)
+        else:
+            with tempfile.TemporaryDirectory(prefix="tobs-heap-") as tmp:
+                figures = run(args.heap, args.patients, Path(tmp))
+    except (BenchError, RuntimeError, TimeoutError) as e:
+        print("heap bench failed at %s: %s" % (args.heap, e), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print("heap limit %s, %d observation sets, sync of %d records in %d frame(s)" % (
+        figures["heap_limit"], figures["patients"], figures["records_synced"], figures["sync_frames"]))
+    print("free heap at start:    %6d bytes (%d used)" % (figures["heap_free_at_start"], figures["heap_used_at_start"]))
+    print("peak heap, session:    %6d bytes allocated" % figures["peak_heap_session"])
+    print("peak heap, with sync:  %6d bytes allocated" % figures["peak_heap_with_sync"])
+    print("free heap at the end:  %6d bytes" % figures["heap_free_at_end"])
+    print("keys per observation set: %.1f mean (%d-%d)" % (
+        figures["keys_per_set_mean"], figures["keys_per_set_min"], figures["keys_per_set_max"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+# The flow's home screen (flow.py) once a nurse is logged in: who is overdue (inverse) and who is due within the
+# hour, redrawn every minute; # starts a measurement, * logs out.
+from handheld import text
+from handheld.flow import header
+
+try:
+    from micropython import const
+except ImportError:  # CPython runs this module in the tests
+
+    def const(x):
+        return x
+
+
+_ROWS = const(6)  # reminder rows between the title and the hint; one becomes "+n more" when they overflow
+
+
+def key(f, k):
+    if k == "#":
+        f.new_measurement()
+    elif k == "*":
+        f.logout()
+
+
+def draw(f):
+    d = f.disp
+    now = f.board.now()
+    f.shown_minute = now // 60
+    d.row(0, f.t("staff_head") % (f.staff or 0), True)
+    rows = [(p, due, True) for p, due in f.reminders.overdue(now)]
+    rows += [(p, due, False) for p, due in f.reminders.due(now)]
+    if not rows:
+        f.draw_lines(text.wrap(f.t("none_due")), 2, 3)
+    shown = rows if len(rows) <= _ROWS else rows[: _ROWS - 1]
+    for i, (patient, due, late) in enumerate(shown):
+        d.row(1 + i, header(f.t("pt_head") % patient, text.relative(due - now, f.lang)), late)
+    if len(shown) < len(rows):
+        d.text(f.t("more") % (len(rows) - len(shown)), 0, 6)
+    d.text(f.t("hint_home"), 0, 7)

@@ -1,0 +1,87 @@
+# Reading a site configuration file into a SiteConfig: streamed hashing and parsing, the checks, and the
+# reduction to the site's own language. Imported only while a file is read and unloaded after (siteconfig.py).
+import json
+import os
+from binascii import hexlify
+
+from handheld import siteconfig
+from handheld.siteconfig import MAX_FILE_BYTES, SITE_FILE, ConfigError, SiteConfig
+
+try:
+    from hashlib import sha256
+except ImportError:  # pragma: no cover - very small MicroPython builds name it uhashlib
+    from uhashlib import sha256  # type: ignore
+
+_ENOENT = 2
+
+
+def validate(data):
+    from handheld import siteconfig_check
+
+    siteconfig_check.validate(data)
+
+
+def _in_language(data):
+    # What the device keeps: the texts of the site's language only, menus as tuples, staff as pairs. The
+    # other language has been checked and would only take heap; a new file is read again from scratch.
+    lang = data["language"]
+    for band in data["bands"]:
+        band["text"] = band["text"][lang]
+        call = band.get("call")
+        if call is not None:
+            call["who"] = call["who"][lang]
+    data["actions"] = [(a["code"], a[lang], a.get("observe", False)) for a in data["actions"]]
+    data["reasons"] = [(r["code"], r[lang], r.get("observe", False)) for r in data.get("reasons", ())]
+    data["staff"] = [(p["number"], p["pin_sha256"]) for p in data["staff"]]
+    return data
+
+
+def _config(parsed, cid, path, warning):
+    validate(parsed)
+    return SiteConfig(_in_language(parsed), cid, path, warning)
+
+
+def parse(data, path=SITE_FILE, warning=None):
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError("file is %d bytes, at most %d" % (len(data), MAX_FILE_BYTES))
+    return _config(json.loads(data.decode("utf-8")), siteconfig.config_id(data), path, warning)
+
+
+def read_file(path, warning=None):
+    """parse() for a file, streamed: neither the bytes nor the text of the file is held whole in the heap.
+    None when the file does not exist."""
+    try:
+        size = os.stat(path)[6]
+    except OSError as e:
+        if e.args and e.args[0] == _ENOENT:
+            return None
+        raise
+    if size > MAX_FILE_BYTES:
+        raise ConfigError("%s is %d bytes, at most %d" % (path, size, MAX_FILE_BYTES))
+    digest = sha256()
+    buf = bytearray(256)
+    view = memoryview(buf)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            digest.update(view[:n])
+        f.seek(0)
+        parsed = json.load(f)
+    return _config(parsed, hexlify(digest.digest()[:4]).decode(), path, warning)
+
+
+def load(root, default_path):
+    site_path = root.rstrip("/") + "/" + SITE_FILE
+    warning = None
+    try:
+        site = read_file(site_path)
+        if site is not None:
+            return site
+    except Exception as e:  # noqa: BLE001 - any fault in the site's file falls back to the default, reported
+        warning = "%s not used: %s" % (SITE_FILE, e)
+    site = read_file(default_path, warning)
+    if site is None:
+        raise ConfigError("no %s and no default configuration at %s" % (SITE_FILE, default_path))
+    return site
