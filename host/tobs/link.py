@@ -59,7 +59,7 @@ class Link:
         """End any half command a cut cable left on the device, and drop what an aborted session left in flight."""
         self.send_raw(b"\n")
         quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < 0.15:
+        while time.monotonic() - quiet_since < 0.05:
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
             except (serial.SerialException, OSError) as e:
