@@ -30,11 +30,11 @@ NOTHING_DUE = ["Ingen målinger", "forfalder nu."]
 STORE_FULL = "Hukommelse fuld – synkronisér"
 
 
-def start_handheld(folder: Path, build_dir: Path, **options) -> VirtualPico:
+def start_handheld(folder: Path, build_dir: Path, timeout: float = 15, **options) -> VirtualPico:
     """Power up the real app on a virtual Pico with the Pico's heap budget (the flash image persists in folder)."""
     options.setdefault("heap", "128k")
     pico = VirtualPico(folder, entry="main.py", build_dir=build_dir, **options)
-    return pico.start()
+    return pico.start(timeout=timeout)
 
 
 def rows(pico: VirtualPico) -> list[str]:
@@ -74,7 +74,8 @@ def observation_keys(
 
 # ---- the flash image, read and written with MicroPython -------------------------------------------------------------
 # Mounts a copy of the image with board_sim's own mounting code (the app's filesystem, exactly), opens the record
-# store as the app does at power-up and prints one JSON line. argv: [records to list in full, from the end].
+# store as the app does at power-up and prints one JSON line. argv: [records to list in full, from the end,
+# [records whose bytes to digest, from the start]].
 DUMP_SCRIPT = r"""
 import hashlib
 import json
@@ -101,16 +102,22 @@ for record in store.records():
 files = {}
 for name in os.listdir(root):
     files[name] = os.stat(root + "/" + name)[6]
-# A digest of the log's bytes, so a caller can prove that the first records are byte for byte what they were.
+# Digests of the log's bytes (all, and the first `prefix` records), so a caller can prove that records are byte
+# for byte what they were.
+prefix = int(sys.argv[2]) * tobs_record.RECORD_SIZE if len(sys.argv) > 2 else 0
 digest = hashlib.sha256()
-log_bytes = files.get("records.bin", 0)
-if log_bytes:
+prefix_digest = hashlib.sha256()
+done = 0
+if files.get("records.bin", 0):
     with open(root + "/records.bin", "rb") as f:
         while True:
             chunk = f.read(4096)
             if not chunk:
                 break
             digest.update(chunk)
+            if done < prefix:
+                prefix_digest.update(chunk[:prefix - done])
+            done += len(chunk)
 reminders = None
 if "reminders.json" in files:
     with open(root + "/reminders.json") as f:
@@ -120,7 +127,8 @@ print("RESULT " + json.dumps({
     "count": store.count(), "pending": store.pending_count(), "last_seq": store.last_seq,
     "problems": store.problems, "corrupt": store.corrupt, "torn_bytes": store.torn_bytes,
     "boot_count": store.boot_count, "records": records, "skipped": skipped, "files": files,
-    "log_sha256": hexlify(digest.digest()).decode(), "reminders": reminders,
+    "log_sha256": hexlify(digest.digest()).decode(), "prefix_sha256": hexlify(prefix_digest.digest()).decode(),
+    "reminders": reminders,
     "free_bytes": st[0] * st[3], "can_store": store.can_store(), "record_size": tobs_record.RECORD_SIZE,
 }))
 """
@@ -163,7 +171,7 @@ def micropython(script: Path, *args: str, heap: str = "4M", env: dict | None = N
     return finish_micropython(start_micropython(script, *args, heap=heap, env=env, cwd=cwd))
 
 
-def read_flash(image: Path, scratch: Path, show: int = 1000) -> dict:
+def read_flash(image: Path, scratch: Path, show: int = 1000, prefix: int = 0) -> dict:
     """What the device's flash holds, read by MicroPython through board_sim's mount and the real RecordStore.
     Works on a copy: opening the store writes its boot counter, which must not change the device's image."""
     assert image.stat().st_size == FLASH_SIZE, "%s is not a flash image" % image
@@ -172,7 +180,7 @@ def read_flash(image: Path, scratch: Path, show: int = 1000) -> dict:
     shutil.copyfile(image, copy)
     script = scratch / "dump_flash.py"
     script.write_text(DUMP_SCRIPT)
-    found, stderr = micropython(script, str(show), env={"TOBS_SIM_FLASH": str(copy)}, cwd=scratch)
+    found, stderr = micropython(script, str(show), str(prefix), env={"TOBS_SIM_FLASH": str(copy)}, cwd=scratch)
     # board_sim formats an image it cannot mount (as the Pico's _boot.py does): that would read as "empty".
     assert "flash:" not in stderr, "the image did not mount: " + stderr
     copy.unlink()
