@@ -67,12 +67,12 @@ def observation_keys(
     patient: int, pulse: int, resp: int, temp_tenths: int, sys_bp: int, awareness: int, site_presses: int = 0
 ) -> str:
     """Keys from the home screen's # to the review: patient, the four vitals (temperature typed in tenths,
-    A pressed site_presses times for oral/axillary), and the awareness menu choice 1-5. Values that score 3
-    points still need their confirmation (#) typed by the caller."""
+    A pressed site_presses times for oral/axillary), and the awareness menu choice 1-5. Only for values that
+    score less than 3: a 3 asks for a confirmation, whose # a test types itself."""
     return "#%d#%d#%d#%s%d#%d#%d#" % (patient, pulse, resp, "A" * site_presses, temp_tenths, sys_bp, awareness)
 
 
-# ---- the flash image, read and written with MicroPython -------------------------------------------------------------
+# ---- the flash image, read back with MicroPython -------------------------------------------------------------------
 # Mounts a copy of the image with board_sim's own mounting code (the app's filesystem, exactly), opens the record
 # store as the app does at power-up and prints one JSON line. argv: [records to list in full, from the end,
 # [records whose bytes to digest, from the start]].
