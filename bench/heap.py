@@ -1,10 +1,13 @@
 """Heap the handheld app needs on a Pico-sized budget: a nurse's session of 50 observation sets typed on the
 virtual Pico's keypad, then a sync over its USB serial, with the heap figures the app itself logs.
 
-    .venv/bin/python bench/heap.py [--heap 128k] [--patients 50] [--json]
+    .venv/bin/python bench/heap.py [--heap 128k] [--patients 50] [--json] [--find-min]
 
-Prints the free heap after start-up, the peak heap the app sampled while handling keys and the sync, the free
-heap at the end, and the keystrokes per complete observation set. Exits non-zero if the app dies or misbehaves.
+Prints the free heap after start-up, the peak heap the app sampled while handling keys and the sync (live heap
+plus that work's garbage, so an upper bound), the free heap at the end, and the keystrokes per complete observation
+set. --find-min also searches for the smallest heap limit at which the whole session and sync still work (the
+firmware's real need, garbage collections included). --firmware runs another checkout's firmware folder, to
+compare. Exits non-zero if the app dies or misbehaves.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ OBSERVATIONS = (
     ("single 3, reason", "135##16#375#120#1#" "8" "#" "5#" "2#"),
     ("urgent", "115#22#390#90#2#" "88" "#" "2#"),
 )
+LINK_QUIET_MS = 6000  # longer than the app keeps the sync link loaded without a command
 _READY = re.compile(r"heap (\d+) used (\d+) free")
 _REPORT = re.compile(r"heap: peak (\d+) bytes allocated, (\d+) free now")
 
@@ -92,8 +96,10 @@ def pass_time(pico: VirtualPico, minutes: int) -> None:
 class SerialLink:
     """Just enough of the PC side of docs/protocol.md for a sync: commands out, checked frames in."""
 
-    def __init__(self, port: str):
-        self.port = serial.Serial(port, baudrate=115200, timeout=0.05)
+    def __init__(self, pico: VirtualPico):
+        assert pico.port is not None
+        self.pico = pico
+        self.port = serial.Serial(pico.port, baudrate=115200, timeout=0.05)
         self.reader = tobs_link.FrameReader()
 
     def close(self) -> None:
@@ -106,7 +112,7 @@ class SerialLink:
             if got is not None:
                 return got
             if time.monotonic() > deadline:
-                raise BenchError("no answer from the handheld within %g s" % timeout)
+                raise BenchError("no answer from the handheld within %g s: %s" % (timeout, self.pico.exit_message()))
             self.reader.feed(self.port.read(4096))
 
     def ask(self, verb: str, *args: object) -> tuple[str, bytes]:
@@ -119,8 +125,7 @@ class SerialLink:
 
 def sync(pico: VirtualPico, expected: int) -> dict:
     """Enrol, pull every pending record, acknowledge them: the device end of `tobs sync`, measured."""
-    assert pico.port is not None
-    link = SerialLink(pico.port)
+    link = SerialLink(pico)
     key = secrets.token_bytes(32)
     try:
         link.ask("ENROLL", "bench", tobs_link.to_hex(key))
@@ -154,8 +159,8 @@ def sync(pico: VirtualPico, expected: int) -> dict:
         link.close()
 
 
-def run(heap: str, patients: int, run_dir: Path) -> dict:
-    pico = VirtualPico(run_dir, heap=heap)
+def run(heap: str, patients: int, run_dir: Path, firmware: Path) -> dict:
+    pico = VirtualPico(run_dir, heap=heap, firmware=firmware)
     pico.start(timeout=60)
     try:
         ready = pico.wait_log("ready:")
@@ -174,7 +179,9 @@ def run(heap: str, patients: int, run_dir: Path) -> dict:
                 pass_time(pico, 60)
         peak_session, free_session = heap_report(pico)
         synced = sync(pico, patients)
-        pico.press("0")  # the app is still alive and drawing after the sync
+        # The app is still alive and drawing after the sync; a while later the link has left the heap again.
+        pico.advance(LINK_QUIET_MS)
+        pico.press("0")
         peak_all, free_end = heap_report(pico)
         pico.check()
     finally:
@@ -196,34 +203,80 @@ def run(heap: str, patients: int, run_dir: Path) -> dict:
     }
 
 
+def _kib(heap: str) -> int:
+    if not heap.endswith("k") or not heap[:-1].isdigit():
+        raise SystemExit("--heap takes a size in KiB such as 128k")
+    return int(heap[:-1])
+
+
+def find_min(patients: int, firmware: Path, low: int, high: int, step: int = 4) -> int | None:
+    """The smallest heap limit in KiB (a multiple of step) at which the session and the sync complete, searched
+    between low and high; None if even high fails."""
+    def works(kib: int) -> bool:
+        with tempfile.TemporaryDirectory(prefix="tobs-heap-") as tmp:
+            try:
+                run("%dk" % kib, patients, Path(tmp), firmware)
+            except (BenchError, RuntimeError, TimeoutError):
+                return False
+        return True
+
+    if not works(high):
+        return None
+    while high - low > step:
+        middle = (low + high) // 2 // step * step
+        if works(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heap", default="128k", help="MicroPython heap limit (default 128k)")
     parser.add_argument("--patients", type=int, default=50, help="observation sets to enter (default 50)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--find-min", action="store_true",
+                        help="also search for the smallest heap limit that works (several runs)")
+    parser.add_argument("--firmware", type=Path, default=ROOT / "firmware",
+                        help="firmware folder to run (default: this checkout's)")
     parser.add_argument("--run-dir", type=Path, help="keep the virtual Pico's files here (default: a temp folder)")
     args = parser.parse_args(argv)
     try:
         if args.run_dir is not None:
-            figures = run(args.heap, args.patients, args.run_dir)
+            figures = run(args.heap, args.patients, args.run_dir, args.firmware)
         else:
             with tempfile.TemporaryDirectory(prefix="tobs-heap-") as tmp:
-                figures = run(args.heap, args.patients, Path(tmp))
+                figures = run(args.heap, args.patients, Path(tmp), args.firmware)
     except (BenchError, RuntimeError, TimeoutError) as e:
         print("heap bench failed at %s: %s" % (args.heap, e), file=sys.stderr)
-        return 1
+        if not args.find_min:
+            return 1
+        figures = {"heap_limit": args.heap, "patients": args.patients, "failed": str(e)}
+    if args.find_min:
+        top = max(_kib(args.heap), 128) * 2
+        least = find_min(args.patients, args.firmware, 32, top)
+        figures["min_heap_kib"] = least
     if args.json:
         print(json.dumps(figures, indent=2))
-        return 0
-    print("heap limit %s, %d observation sets, sync of %d records in %d frame(s)" % (
-        figures["heap_limit"], figures["patients"], figures["records_synced"], figures["sync_frames"]))
-    print("free heap at start:    %6d bytes (%d used)" % (figures["heap_free_at_start"], figures["heap_used_at_start"]))
-    print("peak heap, session:    %6d bytes allocated" % figures["peak_heap_session"])
-    print("peak heap, with sync:  %6d bytes allocated" % figures["peak_heap_with_sync"])
-    print("free heap at the end:  %6d bytes" % figures["heap_free_at_end"])
-    print("keys per observation set: %.1f mean (%d-%d)" % (
-        figures["keys_per_set_mean"], figures["keys_per_set_min"], figures["keys_per_set_max"]))
-    return 0
+        return 0 if "failed" not in figures else 1
+    if "failed" in figures:
+        print("failed at %s: %s" % (args.heap, figures["failed"]))
+    else:
+        print("heap limit %s, %d observation sets, sync of %d records in %d frame(s)" % (
+            figures["heap_limit"], figures["patients"], figures["records_synced"], figures["sync_frames"]))
+        print("free heap at start:     %6d bytes (%d used)" % (
+            figures["heap_free_at_start"], figures["heap_used_at_start"]))
+        print("peak heap, session:     %6d bytes allocated" % figures["peak_heap_session"])
+        print("peak heap, with sync:   %6d bytes allocated" % figures["peak_heap_with_sync"])
+        print("free heap after shift:  %6d bytes" % figures["heap_free_after_session"])
+        print("free heap after sync:   %6d bytes" % figures["heap_free_at_end"])
+        print("keys per observation set: %.1f mean (%d-%d)" % (
+            figures["keys_per_set_mean"], figures["keys_per_set_min"], figures["keys_per_set_max"]))
+    if args.find_min:
+        least = figures["min_heap_kib"]
+        print("smallest heap that works: %s" % ("%dk" % least if least else "none up to %dk" % top))
+    return 0 if "failed" not in figures else 1
 
 
 if __name__ == "__main__":

@@ -11,11 +11,8 @@ from handheld.store import RecordStore
 REPO = __file__[: -len("tests/firmware/flowfakes.py")]
 DEFAULT_CONFIG = REPO + "firmware/site_default.json"
 PLENTY = 1 << 30
-# What the firmware draws: the built-in font's printable ASCII and font.py's extra glyphs. "é" (in
-# "synkronisér") is not in font.py yet: it is listed here on purpose, as a known gap handed to the integrator;
-# remove it from MISSING_FROM_FONT once font.CHARS has it.
-MISSING_FROM_FONT = "é"
-GLYPHS = "".join(chr(c) for c in range(32, 127)) + font.CHARS + MISSING_FROM_FONT
+# What the firmware draws: the built-in font's printable ASCII and font.py's extra glyphs.
+GLYPHS = "".join(chr(c) for c in range(32, 127)) + font.CHARS
 
 
 class GridDisplay:

@@ -1,5 +1,7 @@
 # The sync link's framing and authentication, the same on the handheld and the PC.
 import tobs_link as link
+import tobs_record
+from handheld.link import RECORDS_PER_FRAME, write_records
 
 
 def test_hmac_matches_the_rfc_4231_test_vectors():
@@ -67,3 +69,39 @@ def test_ack_tag_depends_on_key_device_and_sequence():
     assert tag != link.ack_tag(key, device, 11)
     assert tag != link.ack_tag(b"K" * 32, device, 10)
     assert tag != link.ack_tag(key, b"\x00" * 8, 10)
+
+
+class Collected:
+    """A writer that keeps what is written, as the handheld's USB serial stream would send it."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, data):
+        self.data.extend(data)
+        return len(data)
+
+
+def counted(items, pulled):
+    """items one by one, each also appended to pulled when it is taken."""
+    for item in items:
+        pulled.append(item)
+        yield item
+
+
+def test_the_handheld_streams_records_frames_that_are_the_shared_frames_byte_for_byte():
+    size = tobs_record.RECORD_SIZE
+    assert RECORDS_PER_FRAME * size <= link.MAX_PAYLOAD < (RECORDS_PER_FRAME + 1) * size
+    records = [bytes([i % 256]) * size for i in range(2 * RECORDS_PER_FRAME + 3)]
+    for count in (0, 1, RECORDS_PER_FRAME, RECORDS_PER_FRAME + 1, 2 * RECORDS_PER_FRAME + 2):
+        out = Collected()
+        frames = []
+        pulled = []
+        assert write_records(out, counted(records, pulled), count, frames.append) == count
+        expected = b""
+        for start in range(0, count, RECORDS_PER_FRAME):
+            expected += link.frame("R", b"".join(records[start : min(count, start + RECORDS_PER_FRAME)]))
+        assert bytes(out.data) == expected, count
+        assert frames == [min(count, n) for n in range(RECORDS_PER_FRAME, count + RECORDS_PER_FRAME, RECORDS_PER_FRAME)]
+        # Not one record more is read than is sent: the caller's last-seq bookkeeping relies on it.
+        assert len(pulled) == count, (count, len(pulled))

@@ -1,7 +1,8 @@
-# 8x8 glyphs for the characters MicroPython's built-in framebuf font lacks, in the same bold style.
+# 8x8 glyphs for the characters MicroPython's built-in framebuf font lacks, in the same bold style (é for the
+# "synkronisér" of the Danish strings).
 # MONO_VLSB: one byte per column, left to right, bit 0 = top pixel row; 8 bytes per glyph, in CHARS order.
 
-CHARS = "æøåÆØÅ°–"
+CHARS = "æøåÆØÅ°–é"
 
 DATA = (
     b"\x20\x74\x54\x54\x7c\x7c\x54\x54"  # æ
@@ -12,6 +13,7 @@ DATA = (
     b"\x00\xf0\xfa\x2d\x2d\xfa\xf0\x00"  # Å
     b"\x00\x02\x07\x05\x07\x02\x00\x00"  # °
     b"\x08\x08\x08\x08\x08\x08\x08\x08"  # –  en dash: full cell width, where "-" leaves a margin
+    b"\x00\x70\xf8\xaa\xab\xb9\xb0\x00"  # é  (the e one row lower, like å, under a two-pixel acute)
 )
 
 

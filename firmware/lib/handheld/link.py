@@ -3,6 +3,7 @@
 import json
 import os
 import select
+from binascii import crc32
 
 import tobs_core
 import tobs_link
@@ -11,8 +12,38 @@ import tobs_record
 FIRMWARE_VERSION = "0.1.0"
 LINK_FILE = "link.json"  # enrolment: site code and the per-device key
 _MAX_LINE = 1024
-_RECORDS_PER_FRAME = tobs_link.MAX_PAYLOAD // tobs_record.RECORD_SIZE
+_RECORD_SIZE = tobs_record.RECORD_SIZE
+RECORDS_PER_FRAME = tobs_link.MAX_PAYLOAD // _RECORD_SIZE
 _PUT_ALLOWED = ("site.json",)
+
+
+def write_records(writer, records, count, frame_done=None):
+    """Write the first `count` records of the iterable `records` as R frames of up to RECORDS_PER_FRAME records:
+    byte for byte what tobs_link.frame("R", ...) gives for each frame, but streamed a record at a time, so no
+    frame (4 KB, and frame() copies it twice) is ever held in the heap. frame_done(written) after each frame."""
+    written = 0
+    left = 0
+    crc = 0
+    if count <= 0:
+        return 0
+    for record in records:
+        if left == 0:
+            left = min(count - written, RECORDS_PER_FRAME)
+            n = left * _RECORD_SIZE
+            head = bytes((0x52, n >> 8, n & 0xFF))  # "R", big-endian payload length
+            writer.write(tobs_link.SYNC + head)
+            crc = crc32(head)
+        writer.write(record)
+        crc = crc32(record, crc)
+        written += 1
+        left -= 1
+        if left == 0:
+            writer.write((crc & 0xFFFFFFFF).to_bytes(4, "big"))
+            if frame_done is not None:
+                frame_done(written)
+            if written == count:
+                break
+    return written
 
 
 def _join(root, name):
@@ -45,6 +76,7 @@ class Link:
         self._poll.register(self.reader, select.POLLIN)
         self._line = bytearray()
         self._put = None  # (name, size, bytearray) while a file is being received
+        self._last_seq = None  # of the last record PULL has written
         self.wants_repl = False
         self.enrolment = self._load_enrolment()
 
@@ -144,29 +176,28 @@ class Link:
             self._send("X", {"error": "this handheld is not enrolled"})
             return
         total = min(self.store.pending_count(), limit)
-        batch = bytearray()
-        sent = 0
-        last_seq = None
+        # Counted first, so that each frame's length is known before its records are read, signed and written.
+        count = 0
         for raw in self.store.pending():
-            if sent >= limit:
+            if count >= limit:
                 break
+            if tobs_record.seq_of(raw) >= first:
+                count += 1
+        progress = self.progress
+        self._last_seq = None
+        sent = write_records(self.writer, self._signed(first, key), count,
+                             (lambda done: progress(done, total)) if progress else None)
+        if progress and not sent:
+            progress(0, total)
+        self._send("E", {"count": sent, "last_seq": self._last_seq})
+
+    def _signed(self, first, key):
+        # Records stored before enrolment carry no tag yet; every record leaves the device signed.
+        for raw in self.store.pending():
             seq = tobs_record.seq_of(raw)
-            if seq < first:
-                continue
-            # Records stored before enrolment carry no tag yet; every record leaves the device signed.
-            batch.extend(tobs_record.with_tag(raw, tobs_link.record_tag(key, tobs_record.signed_part(raw))))
-            sent += 1
-            last_seq = seq
-            if len(batch) >= _RECORDS_PER_FRAME * tobs_record.RECORD_SIZE:
-                self._send("R", batch)
-                batch = bytearray()
-                if self.progress:
-                    self.progress(sent, total)
-        if batch:
-            self._send("R", batch)
-        if self.progress:
-            self.progress(sent, total)
-        self._send("E", {"count": sent, "last_seq": last_seq})
+            if seq >= first:
+                self._last_seq = seq
+                yield tobs_record.with_tag(raw, tobs_link.record_tag(key, tobs_record.signed_part(raw)))
 
     def _cmd_ack(self, args):
         seq, tag = int(args[0]), tobs_link.from_hex(args[1])

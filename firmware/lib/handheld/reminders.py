@@ -40,7 +40,7 @@ class Reminders:
     def _load(self):
         try:
             with open(self.path, "rb") as f:
-                data = json.loads(f.read().decode("utf-8"))
+                data = json.load(f)  # parsed from the stream: the file's text is never held whole
         except OSError as e:
             if not (e.args and e.args[0] == 2):  # ENOENT: first start, nothing to report
                 self.problem = "%s unreadable (%r), rebuilt from the records" % (FILE, e)
@@ -87,11 +87,16 @@ class Reminders:
         self._save()
 
     def _save(self):
-        pairs = [[p, d] for p, d in self.next_due.items()]
-        data = json.dumps({"config_id": self.site.config_id, "due": pairs})
+        # {"config_id": ..., "due": [[patient, due], ...]} written a pair at a time: with many patients the whole
+        # document as one string would be a large block of heap, needed at every save.
         tmp = self.path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(data.encode("utf-8"))
+        with open(tmp, "w") as f:
+            f.write('{"config_id": %s, "due": [' % json.dumps(self.site.config_id))
+            sep = ""
+            for patient, due in self.next_due.items():
+                f.write("%s[%d, %d]" % (sep, patient, due))
+                sep = ", "
+            f.write("]}")
         # Rename is atomic on LittleFS and POSIX: a power cut leaves the old file or the new one.
         os.rename(tmp, self.path)
 
