@@ -2,6 +2,15 @@
 # status screen, one group of screens, a language's strings) leave the heap: the next import loads it afresh.
 import sys
 
+# The handheld's modules take const from here (from handheld import const): MicroPython's compiler folds every
+# `_NAME = const(value)` at compile time whatever module the name came from, and CPython (tests) gets the value.
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
 
 def unload(name):
     """Forget the module handheld.<name> so its code can be collected once nothing else refers to it."""

@@ -9,10 +9,10 @@ import time
 import micropython
 
 import handheld
-from handheld import text
+from handheld import const, text
 
-LOOP_MS = 10
-LINK_IDLE_MS = 5000  # the sync link leaves the heap after this long without a command from the PC
+_LOOP_MS = const(10)
+_LINK_IDLE_MS = const(5000)  # the sync link leaves the heap after this long without a command from the PC
 
 # Highest gc.mem_alloc() seen, sampled in every loop that handled a key or redrew, after a collection before the
 # work and before the one after it: live heap plus that work's garbage, i.e. what the app needs at its busiest.
@@ -125,7 +125,7 @@ def run(board):
             _sample_heap()
             gc.collect()
         board.idle()
-        board.sleep_ms(LOOP_MS)
+        board.sleep_ms(_LOOP_MS)
     micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
     board.log("leaving the app for the REPL")
 
@@ -139,7 +139,7 @@ def _readable(poller):
 
 class _Sync:
     """The sync link (handheld.link with tobs_link) is loaded when the first byte arrives on the serial port and
-    unloaded after LINK_IDLE_MS without a command: a shift never needs its code in the heap. Whatever the PC
+    unloaded after _LINK_IDLE_MS without a command: a shift never needs its code in the heap. Whatever the PC
     sent stays in the serial buffer while the link loads, so nothing is lost."""
 
     def __init__(self, board, store, flow, display, root):
@@ -167,7 +167,7 @@ class _Sync:
         if handled:
             self.last_ms = board.ticks_ms()
             self.wants_repl = link.wants_repl
-        elif link.idle() and time.ticks_diff(board.ticks_ms(), self.last_ms) >= LINK_IDLE_MS:
+        elif link.idle() and time.ticks_diff(board.ticks_ms(), self.last_ms) >= _LINK_IDLE_MS:
             self.link = None
             handheld.unload("link")
             sys.modules.pop("tobs_link", None)

@@ -8,10 +8,11 @@ from binascii import crc32
 import tobs_core
 import tobs_link
 import tobs_record
+from handheld import const
 
 FIRMWARE_VERSION = "0.1.0"
 LINK_FILE = "link.json"  # enrolment: site code and the per-device key
-_MAX_LINE = 1024
+_MAX_LINE = const(1024)
 _RECORD_SIZE = tobs_record.RECORD_SIZE
 RECORDS_PER_FRAME = tobs_link.MAX_PAYLOAD // _RECORD_SIZE
 _PUT_ALLOWED = ("site.json",)

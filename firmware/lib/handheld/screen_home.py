@@ -1,15 +1,7 @@
 # The flow's home screen (flow.py) once a nurse is logged in: who is overdue (inverse) and who is due within the
 # hour, redrawn every minute; # starts a measurement, * logs out.
-from handheld import text
+from handheld import const, text
 from handheld.flow import header
-
-try:
-    from micropython import const
-except ImportError:  # CPython runs this module in the tests
-
-    def const(x):
-        return x
-
 
 _ROWS = const(6)  # reminder rows between the title and the hint; one becomes "+n more" when they overflow
 

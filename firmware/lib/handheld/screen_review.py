@@ -1,17 +1,9 @@
 # The flow's screens after the last value (flow.py): the score with each value's points and the site's
 # guidance, the action taken and its reason, saving the record, and the saved screen.
 import tobs_core
-from handheld import text
+from handheld import const, text
 from handheld.flow import ACTION, AWARENESS, FIELDS, HOME, REASON, REVIEW, SAVED, fit
 from handheld.store import StoreFull
-
-try:
-    from micropython import const
-except ImportError:  # CPython runs this module in the tests
-
-    def const(x):
-        return x
-
 
 _ROWS = const(5)  # rows 2-6 scroll under the patient and the big total
 

@@ -1,16 +1,8 @@
 # The flow's status overlay (key D, flow.py): unsynced records, free flash, the clock, device and core ids, the
 # configuration in use; B asks the app for its heap figures. Loaded only while it is shown.
 import tobs_core
-from handheld import text
+from handheld import const, text
 from handheld.flow import fit
-
-try:
-    from micropython import const
-except ImportError:  # CPython runs this module in the tests
-
-    def const(x):
-        return x
-
 
 _ROWS = const(6)
 

@@ -21,15 +21,23 @@ def validate(data):
     siteconfig_check.validate(data)
 
 
+def _band(band, lang):
+    # A new dict of exactly these keys is smaller than the parsed one (whose table grew key by key, with a string
+    # object for every long key), and all bands share one set of key strings.
+    call = band.get("call")
+    return {
+        "id": band["id"], "total": band.get("total"), "any_three": band.get("any_three", False),
+        "text": band["text"][lang],
+        "call": None if call is None else {"who": call["who"][lang], "number": call["number"]},
+        "remeasure_min": band["remeasure_min"], "document": band["document"], "escalate": band["escalate"],
+    }
+
+
 def _in_language(data):
     # What the device keeps: the texts of the site's language only, menus as tuples, staff as pairs. The
     # other language has been checked and would only take heap; a new file is read again from scratch.
     lang = data["language"]
-    for band in data["bands"]:
-        band["text"] = band["text"][lang]
-        call = band.get("call")
-        if call is not None:
-            call["who"] = call["who"][lang]
+    data["bands"] = [_band(band, lang) for band in data["bands"]]
     data["actions"] = [(a["code"], a[lang], a.get("observe", False)) for a in data["actions"]]
     data["reasons"] = [(r["code"], r[lang], r.get("observe", False)) for r in data.get("reasons", ())]
     data["staff"] = [(p["number"], p["pin_sha256"]) for p in data["staff"]]
