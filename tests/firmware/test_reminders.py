@@ -41,24 +41,39 @@ def test_a_save_sets_the_next_due_time_from_the_band_and_lists_due_then_overdue(
     r.saved(7, T0, band(site, 1))  # 480 min
     r.saved(9, T0, band(site, 0))  # no reminder
     assert r.due_at(42) == T0 + 7200 and r.due_at(7) == T0 + 480 * 60 and r.due_at(9) is None
-    assert r.overdue(T0) == [] and r.due(T0) == []
-    assert r.due(T0 + 3600) == [(42, T0 + 7200)] and r.overdue(T0 + 3600) == []
-    assert r.overdue(T0 + 7200) == [(42, T0 + 7200)] and r.due(T0 + 7200) == []
+    assert r.first_due(T0, 6) == ([], 0)
+    assert r.first_due(T0 + 3600, 6) == ([(42, T0 + 7200)], 1)  # due within the hour, not yet overdue
+    assert r.first_due(T0 + 7200, 6) == ([(42, T0 + 7200)], 1)  # now overdue (due <= now)
     late = T0 + 480 * 60
-    assert r.overdue(late) == [(42, T0 + 7200), (7, late)]  # longest overdue first
+    assert r.first_due(late, 6) == ([(42, T0 + 7200), (7, late)], 2)  # longest overdue first
     r.saved(42, late, band(site, 0))  # measured again and fine: the reminder goes
-    assert r.overdue(late) == [(7, late)]
+    assert r.first_due(late, 6) == ([(7, late)], 1)
     remove_tree(root)
 
 
-def test_due_soon_lists_the_soonest_first():
+def test_overdue_come_before_due_soon_and_due_soon_the_soonest_first():
     root, site, store = setup("soon")
     r = reminders.Reminders(root, site).open(store)
     r.saved(1, T0, band(site, 9))  # 60 min
     r.saved(2, T0 - 1800, band(site, 9))
     r.saved(3, T0 + 600, band(site, 9))
-    assert [p for p, _ in r.due(T0 + 601)] == [2, 1, 3]
-    assert [p for p, _ in r.due(T0 + 601, within_s=3000)] == [2, 1]
+    r.saved(4, T0 - 7200, band(site, 9))  # overdue at T0 + 601
+    assert [p for p, _ in r.first_due(T0 + 601, 6)[0]] == [4, 2, 1, 3]
+    assert r.first_due(T0 + 601, 6, within_s=3000) == ([(4, T0 - 3600), (2, T0 + 1800), (1, T0 + 3600)], 3)
+    remove_tree(root)
+
+
+def test_only_the_rows_asked_for_are_listed_with_the_count_of_all():
+    root, site, store = setup("first")
+    r = reminders.Reminders(root, site).open(store)
+    # Saved in an order that is neither the due order nor its reverse, with two equal due times.
+    for patient, minutes_ago in ((5, 10), (11, 70), (3, 40), (8, 70), (20, 5), (1, 55), (9, 30), (2, 65)):
+        r.saved(patient, T0 - minutes_ago * 60, band(site, 9))  # due 60 min after the save
+    r.saved(30, T0 + 5000, band(site, 9))  # not due within the hour
+    first, total = r.first_due(T0, 5)
+    assert total == 8 and first == [(8, T0 - 600), (11, T0 - 600), (2, T0 - 300), (1, T0 + 300), (3, T0 + 1200)]
+    assert r.first_due(T0, 8)[0][:5] == first and len(r.first_due(T0, 20)[0]) == 8
+    assert r.first_due(T0, 0) == ([], 8)
     remove_tree(root)
 
 

@@ -103,15 +103,25 @@ class Reminders:
     def due_at(self, patient):
         return self.next_due.get(patient)
 
-    def overdue(self, now):
-        """(patient, due) whose time has come, longest overdue first."""
-        return self._sorted(lambda due: due <= now)
+    def first_due(self, now, count, within_s=DUE_SOON_S):
+        """The home screen's list: ([(patient, due)] of at most `count` patients due by now + within_s, in order
+        of due time (so the overdue ones, longest overdue first, come before those due soon; equal times by
+        patient number), and how many patients are due by then in all.
 
-    def due(self, now, within_s=DUE_SOON_S):
-        """(patient, due) due within the next within_s seconds (not yet overdue), soonest first."""
-        return self._sorted(lambda due: now < due <= now + within_s)
-
-    def _sorted(self, wanted):
-        found = [(due, patient) for patient, due in self.next_due.items() if wanted(due)]
-        found.sort()
-        return [(patient, due) for due, patient in found]
+        Only the rows shown are kept in order as the reminders are scanned: sorting every patient's reminder
+        would cost the heap a few kilobytes of tuples at every minute's redraw of the home screen."""
+        first = []
+        total = 0
+        until = now + within_s
+        for patient, due in self.next_due.items():
+            if due > until:
+                continue
+            total += 1
+            i = len(first)
+            while i > 0 and (due < first[i - 1][1] or (due == first[i - 1][1] and patient < first[i - 1][0])):
+                i -= 1
+            if i < count:
+                first.insert(i, (patient, due))
+                if len(first) > count:
+                    first.pop()
+        return first, total

@@ -18,13 +18,14 @@ def draw(f):
     now = f.board.now()
     f.shown_minute = now // 60
     d.row(0, f.t("staff_head") % (f.staff or 0), True)
-    rows = [(p, due, True) for p, due in f.reminders.overdue(now)]
-    rows += [(p, due, False) for p, due in f.reminders.due(now)]
-    if not rows:
+    rows, total = f.reminders.first_due(now, _ROWS)
+    if not total:
         f.draw_lines(text.wrap(f.t("none_due")), 2, 3)
-    shown = rows if len(rows) <= _ROWS else rows[: _ROWS - 1]
-    for i, (patient, due, late) in enumerate(shown):
-        d.row(1 + i, header(f.t("pt_head") % patient, text.relative(due - now, f.lang)), late)
-    if len(shown) < len(rows):
-        d.text(f.t("more") % (len(rows) - len(shown)), 0, 6)
+    shown = len(rows) if total <= _ROWS else _ROWS - 1
+    for i in range(shown):
+        patient, due = rows[i]
+        # Overdue rows are inverse.
+        d.row(1 + i, header(f.t("pt_head") % patient, text.relative(due - now, f.lang)), due <= now)
+    if shown < total:
+        d.text(f.t("more") % (total - shown), 0, 6)
     d.text(f.t("hint_home"), 0, 7)
