@@ -8,11 +8,13 @@ import select
 import sys
 import time
 
+import machine
 import micropython
 
-from handheld.i2c_bus import I2CBus
-
 NAME = "sim"
+# Set by the host's flash boot script when main.py and everything it imports come from /flash, as on a Pico;
+# False when the firmware runs straight from the repository (the deploy step refuses that virtual Pico).
+boots_from_flash = False
 
 _DISPLAY_ADDR = 0x3C
 _KEYS = b"0123456789*#ABCD"
@@ -165,6 +167,10 @@ _bus = None
 def display_bus():
     global _bus
     if _bus is None:
+        # Imported here, not at the top: when booting from flash this module is loaded before /flash is mounted
+        # and on the import path, and the adapter must be the deployed one.
+        from handheld.i2c_bus import I2CBus
+
         _bus = I2CBus(_EmulatedI2C())
     return _bus
 
@@ -280,5 +286,19 @@ class _MicropythonModule:
         _set_interrupt_char(ch)
 
 
-# main.py imports this board before the app, so every later `import micropython` gets the stand-in.
+class _MachineModule:
+    """Stands in for the unix port's machine module with the Pico's reset(): the process ends and the host's
+    VirtualPico (booting from flash) starts it again, as a Pico reboots. `mpremote reset` relies on this."""
+
+    def __getattr__(self, name):
+        return getattr(machine, name)
+
+    def reset(self):
+        log("machine.reset()")
+        sys.exit(0)
+
+
+# main.py imports this board before the app, so every later `import micropython` gets the stand-in; the same
+# goes for `import machine` at the REPL after the app has left.
 sys.modules["micropython"] = _MicropythonModule()
+sys.modules["machine"] = _MachineModule()

@@ -1,5 +1,9 @@
 """The virtual Pico: the firmware on MicroPython's unix port with an emulated OLED, a keypad the host presses,
-a virtual clock, a flash image that survives power cuts, and its USB serial on a pty that mpremote can open."""
+a virtual clock, a flash image that survives power cuts, and its USB serial on a pty that mpremote can open.
+
+It runs the firmware straight from the repository (boot="repo"), or boots like a Pico from whatever was deployed
+into its flash (boot="flash"): then the REPL takes the serial port when main.py ends or is missing, and the
+process is started again whenever it exits (machine.reset(), Ctrl-D), on the same serial port."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -26,6 +31,43 @@ KEYS = "0123456789*#ABCD"
 FLASH_SIZE = 1_441_792
 _MAX_ADVANCE_MS = 0xFFFFFFFF
 _BRIDGE_BACKLOG = 64 * 1024  # bytes held for a serial client that is not reading, before they are dropped
+# More reboots than this within the window is a boot loop: the virtual Pico then stays off (check() says why).
+_BOOT_LOOP_COUNT = 5
+_BOOT_LOOP_WINDOW_S = 10.0
+_REPL_SUFFIX = "; REPL"  # the flash boot script's log lines that mean the REPL now has the serial port
+
+# The entry in boot="flash" mode, written into run_dir. board_sim (the emulated hardware, from the repository)
+# mounts the flash image; everything else comes from the flash with the Pico's import path and current folder.
+FLASH_BOOT_SCRIPT = """\
+# Written by tobs.virtual_pico: boots the virtual Pico from its flash, as MicroPython boots a Pico.
+import os
+import sys
+
+import board_sim
+
+board_sim.boots_from_flash = True
+_root = board_sim.storage_root()
+os.chdir(_root)
+# The Pico's import path: its filesystem root (the current folder), frozen modules, then /lib.
+sys.path[:] = ["", ".frozen", _root + "/lib"]
+try:
+    os.stat("main.py")
+    _found = True
+except OSError:
+    _found = False
+if not _found:
+    board_sim.log("boot: no main.py on the flash%(repl)s")
+else:
+    try:
+        execfile("main.py")
+    except SystemExit:
+        raise
+    except BaseException as e:
+        # The Pico prints the traceback and gives the serial port to the REPL; so does micropython -i.
+        board_sim.log("boot: main.py stopped with %%r%(repl)s" %% (e,))
+        raise
+    board_sim.log("boot: main.py ended%(repl)s")
+""" % {"repl": _REPL_SUFFIX}
 
 
 class FirmwareDied(RuntimeError):
@@ -111,14 +153,21 @@ class VirtualPico:
         repl: bool = False,
         precompile: bool = True,
         build_dir: str | Path | None = None,
+        boot: str = "repo",
     ):
+        """boot="repo" runs `entry` from the firmware folder; boot="flash" boots from what is deployed in the flash
+        image (entry is not used, repl is implied) and restarts the process whenever it exits, like a Pico."""
         if clock not in ("unset", "host"):
             raise ValueError("clock must be 'unset' or 'host'")
+        if boot not in ("repo", "flash"):
+            raise ValueError("boot must be 'repo' or 'flash'")
+        self.boot = boot
         self.run_dir = Path(run_dir).resolve()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.heap = heap
         self.clock = clock
-        self.repl = repl  # like the Pico: after a crash or Ctrl-C the REPL takes over the serial port
+        # Like the Pico: after a crash, Ctrl-C or the app leaving, the REPL takes over the serial port.
+        self.repl = repl or boot == "flash"
         self.precompile = precompile
         # Where the compiled modules go (default run_dir/device); several virtual Picos may share one.
         self.build_dir = Path(build_dir).resolve() if build_dir is not None else self.run_dir / "device"
@@ -148,16 +197,37 @@ class VirtualPico:
         self._port_master: int | None = None
         self._port_slave: int | None = None
         self._exit_message: str | None = None
+        self.in_repl = False  # boot="flash": the REPL has the serial port (no main.py, or it ended)
+        self.boots = 0  # process starts since this object was made: power-ups and reboots
+        self._crash: str | None = None  # boot="flash": why main.py stopped, if it raised
+        self._life = threading.RLock()  # power state changes: start, kill, stop and the reboot watcher
+        self._powered = False
+        self._boot_times: list[float] = []
+        self._gave_up: str | None = None
 
     # ---- life cycle -------------------------------------------------------------------------------------------
     def start(self, wait: bool = True, timeout: float = 15) -> VirtualPico:
-        """Power up; with wait, return once the firmware first reports idle (its first screen is drawn)."""
-        if self.running:
-            raise RuntimeError("the virtual Pico is already running")
+        """Power up; with wait, return once the firmware first reports idle (its first screen is drawn), or, when
+        booting from flash, once the REPL has the serial port."""
+        with self._life:
+            if self.running:
+                raise RuntimeError("the virtual Pico is already running")
+            self.screen = SSD1306Emulator()  # the panel loses its RAM with the power
+            self._powered = True
+            self._gave_up = None
+            self._boot_times = []
+            self._launch()
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def _launch(self) -> None:
+        """Start the firmware process on the serial port (kept across reboots); the caller holds _life."""
         self._open_port()
-        self.screen = SSD1306Emulator()  # the panel loses its RAM with the power
         self.idles = 0
-        self.logs = []  # this power-up's log lines; run_dir/sim.log keeps them all
+        self.in_repl = False
+        self._crash = None
+        self.logs = []  # this boot's log lines; run_dir/sim.log keeps them all
         self._exit_message = None
         self.serial_tail.clear()
         self._stop.clear()
@@ -167,7 +237,7 @@ class VirtualPico:
         control_r, control_w = os.pipe()
         env = dict(os.environ)
         env.update(
-            MICROPYPATH=os.pathsep.join([".frozen", *map(str, self.import_path())]),
+            MICROPYPATH=os.pathsep.join([".frozen", *map(str, self._boot_path())]),
             TOBS_SIM_EVENTS=str(events_w),
             TOBS_SIM_CONTROL=str(control_r),
             TOBS_SIM_FLASH=str(self.flash),
@@ -179,7 +249,7 @@ class VirtualPico:
             command.append("-i")
         if self.heap:
             command += ["-X", "heapsize=" + self.heap]
-        command.append(str(self.entry))
+        command.append(str(self._entry_script()))
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
                 command,
@@ -202,13 +272,71 @@ class VirtualPico:
         ]
         for t in self._threads:
             t.start()
-        if wait:
-            self.wait_ready(timeout)
-        return self
+        self.boots += 1
+        if self.boot == "flash":
+            # Not one of self._threads: it outlives this process to start the next one.
+            threading.Thread(target=self._reboot_when_exited, args=(self.proc,), daemon=True, name="sim-reset").start()
+
+    def _reboot_when_exited(self, proc: subprocess.Popen) -> None:
+        proc.wait()
+        with self._life:
+            if not self._powered or self.proc is not proc:
+                return  # powered off (kill/stop) or already replaced
+            self._end(signal.SIGKILL)
+            now = time.monotonic()
+            self._boot_times = [t for t in self._boot_times if now - t < _BOOT_LOOP_WINDOW_S] + [now]
+            if len(self._boot_times) > _BOOT_LOOP_COUNT:
+                self._gave_up = "it rebooted %d times within %g s, so it was left off (last exit: %s)" % (
+                    len(self._boot_times),
+                    _BOOT_LOOP_WINDOW_S,
+                    self.exit_message(),
+                )
+                self._powered = False
+                return
+            try:
+                self._launch()
+            except (OSError, FirmwareDied) as e:
+                # Nobody to raise to in this thread: check() and the waiters report it.
+                self._gave_up = "it could not be started again after a reset (%s)" % e
+                self._powered = False
+                with self._cond:
+                    self._exit_message = "exited"
+                    self._cond.notify_all()
+
+    def _entry_script(self) -> Path:
+        if self.boot == "repo":
+            return self.entry
+        script = self.run_dir / "boot_flash.py"
+        if not script.exists() or script.read_text() != FLASH_BOOT_SCRIPT:
+            script.write_text(FLASH_BOOT_SCRIPT)
+        return script
+
+    def _boot_path(self) -> list[Path]:
+        if self.boot == "repo":
+            return self.import_path()
+        # Only the board file: the boot script then puts the flash on the import path, and nothing else.
+        if not self.precompile:
+            return [self.firmware]  # the boot script replaces sys.path before anything but board_sim is imported
+        _compile_tree([(self.firmware / "board_sim.py", Path("board_sim.py"))], self.build_dir / "board")
+        return [self.build_dir / "board"]
 
     def wait_ready(self, timeout: float = 15) -> None:
-        """Wait for the firmware's first idle report after start: it is up and its first screen is drawn."""
-        self._wait_idle(0, timeout, "start")
+        """Wait for the firmware's first idle report after start: it is up and its first screen is drawn. When
+        booting from flash, the REPL taking the serial port (empty flash, or main.py ended) counts as ready too,
+        and main.py stopping with an exception raises FirmwareDied."""
+        if self.boot == "repo":
+            self._wait_idle(0, timeout, "start")
+            return
+        with self._cond:
+            self._cond.wait_for(lambda: self.idles > 0 or self.in_repl or self._exit_message is not None, timeout)
+            if self.idles > 0 or (self.in_repl and self._crash is None):
+                return
+            crash = self._crash
+        if crash is not None:
+            raise FirmwareDied("start: main.py on the flash stopped with %s%s" % (crash, self._tail()))
+        if self._exit_message is not None:
+            self._raise_died("start")
+        raise TimeoutError("start: neither the firmware nor the REPL was ready within %g s%s" % (timeout, self._tail()))
 
     def import_path(self) -> list[Path]:
         """MicroPython's module path: firmware/lib, firmware and the SSD1306 driver; with precompile, first
@@ -235,11 +363,15 @@ class VirtualPico:
 
     def kill(self) -> None:
         """Pull the power: SIGKILL, no chance to finish a write."""
-        self._end(signal.SIGKILL)
+        with self._life:
+            self._powered = False
+            self._end(signal.SIGKILL)
 
     def stop(self) -> None:
         """Power off and release everything, the serial port included."""
-        self._end(signal.SIGKILL)
+        with self._life:
+            self._powered = False
+            self._end(signal.SIGKILL)
         for fd in (self._port_master, self._port_slave):
             if fd is not None:
                 os.close(fd)
@@ -314,8 +446,12 @@ class VirtualPico:
         self._raise_died(what)
 
     def check(self) -> None:
-        """Raise FirmwareDied if the firmware process has ended."""
+        """Raise FirmwareDied if the firmware process has ended (when booting from flash: and is not rebooting)."""
+        if self._gave_up is not None:
+            raise FirmwareDied("running: " + self._gave_up)
         if self.proc is not None and self.proc.poll() is not None:
+            if self.boot == "flash" and self._powered:
+                return  # a reset: the reboot watcher starts it again
             self._raise_died("running")
 
     def _raise_died(self, what: str) -> None:
@@ -390,6 +526,10 @@ class VirtualPico:
             elif kind == ord("L"):
                 line = payload.decode("utf-8", "replace")
                 self.logs.append(line)
+                if self.boot == "flash" and line.startswith("boot: ") and line.endswith(_REPL_SUFFIX):
+                    self.in_repl = True
+                    if line.startswith("boot: main.py stopped with "):
+                        self._crash = line[len("boot: main.py stopped with ") : -len(_REPL_SUFFIX)]
                 with open(self.run_dir / "sim.log", "a", encoding="utf-8") as f:
                     f.write(line + "\n")
             else:
