@@ -367,7 +367,7 @@ def _probe(port: str, data_names: list[str], hello: dict | None) -> Target:
             raise DeployError(
                 f"Neither the TOBS app nor a MicroPython REPL answered on {port}: check that it is the handheld's port."
             )
-        if run.silent and hello.get("board") == "sim":
+        if run.silent and hello is not None and hello.get("board") == "sim":
             # `tobs sim` without --from-flash: its process ends with the app, no REPL follows.
             raise DeployError(
                 f"The virtual Pico on {port} left its app but has no REPL: start it with `tobs sim --from-flash` "
