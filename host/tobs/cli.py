@@ -120,10 +120,13 @@ def demo(
     demo_module.run(out, run_dir, db, heap)
 
 
-from tobs import cli_device  # noqa: E402  (commands are mounted after the app object exists)
+# Commands from their own modules, mounted once the app object exists.
+from tobs import cli_deploy, cli_device, sim  # noqa: E402
 from tobs.cli_register import register_app  # noqa: E402
 
 cli_device.register_commands(app)
+cli_deploy.register_commands(app)
+sim.register_commands(app)
 app.add_typer(register_app)
 
 
