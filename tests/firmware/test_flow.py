@@ -2,6 +2,7 @@
 # to a saved record, every refusal, back/delete/cancel, the typo guard, the rectal rule, idle logout, a full
 # store, the status screen, and that every screen fits 16x8 characters. Runs on CPython and MicroPython.
 import json
+import sys
 
 from flowfakes import DEFAULT_CONFIG, Rig, read
 
@@ -478,4 +479,44 @@ def test_home_shows_five_reminders_and_how_many_more_when_they_do_not_fit():
     lines = rig.disp.lines()
     assert [line[:5] for line in lines[1:6]] == ["Pt 8 ", "Pt 7 ", "Pt 6 ", "Pt 5 ", "Pt 4 "]
     assert lines[6] == "+3 flere" and rig.disp.inverse_rows() == [0, 1, 2, 3, 4, 5]
+    rig.done()
+
+
+def loaded_screens():
+    return sorted(name[len("handheld.screen_"):] for name in sys.modules if name.startswith("handheld.screen_"))
+
+
+def test_only_the_screen_group_in_use_is_loaded_and_the_status_screen_only_while_shown():
+    rig = measuring("flow-groups", "42#72#16#375#")
+    assert loaded_screens() == ["entry"]
+    rig.keys("D")
+    assert loaded_screens() == ["entry", "status"]
+    rig.keys("#")
+    assert loaded_screens() == ["entry"] and rig.flow.state == "sys_bp"
+    rig.keys("120#1#")
+    assert rig.flow.state == flow.REVIEW and loaded_screens() == ["review"]
+    rig.keys("*")  # back to awareness: the entry screens come back, the review goes
+    assert rig.flow.state == flow.AWARENESS and loaded_screens() == ["entry"]
+    rig.keys("##" "#")
+    assert rig.flow.state == flow.SAVED and loaded_screens() == ["review"]
+    rig.keys("*")
+    assert rig.flow.state == flow.HOME and loaded_screens() == ["home"]
+    rig.keys("D")
+    rig.board.advance(10 * 60000)
+    rig.flow.tick()  # idle logout from the status screen
+    assert rig.flow.state == flow.START and loaded_screens() == ["entry"]
+    rig.done()
+
+
+def test_a_new_site_configuration_guides_the_review_on_screen():
+    rig = measuring("flow-new-site-review")
+    to_review(rig, "42#72#22#375#120#1")
+    assert rig.flow.band["id"] == "2-4" and rig.flow.review[-1][0] == "Mål igen om 2 t."
+    data = json.loads(read(DEFAULT_CONFIG).decode())
+    data["language"] = "en"
+    data["bands"][2]["remeasure_min"] = 90
+    rig.flow.set_site(siteconfig.parse(json.dumps(data).encode()))
+    assert rig.flow.state == flow.REVIEW
+    assert [line for line, _ in rig.flow.review[-2:]] == ["Measure again in", "90 min."]
+    assert rig.flow.review[-3] == ("Phone 5555", True) and rig.disp.lines()[1] == "TOBS total"
     rig.done()

@@ -123,3 +123,44 @@ def test_the_list_is_bounded_dropping_the_longest_overdue():
     assert len(r.next_due) == reminders.MAX_PATIENTS
     assert r.due_at(1) is None and r.due_at(2) is None and r.due_at(3) is not None
     remove_tree(root)
+
+
+def test_a_save_cut_short_before_the_file_was_replaced_is_caught_up_from_the_records():
+    root, site, store = setup("catch-up")
+    r = reminders.Reminders(root, site).open(store)
+    seq = store.append(observation(42, T0, resp=22))  # total 2: 120 min
+    r.saved(42, T0, band(site, 2))
+    assert json.loads(read(root + "/reminders.json").decode())["seq"] == seq
+    # The power goes after the next two records are stored, before reminders.json is written again.
+    store.append(observation(7, T0 + 60, pulse=135))  # any3 band: 60 min
+    store.append(observation(42, T0 + 120))  # measured again and fine: no reminder for 42
+    again = reminders.Reminders(root, site).open(RecordStore(root, free_bytes=lambda: PLENTY))
+    assert again.next_due == {7: T0 + 60 + 3600} and "brought up to date" in again.problem
+    assert json.loads(read(root + "/reminders.json").decode())["seq"] == seq + 2
+    third = reminders.Reminders(root, site).open(RecordStore(root, free_bytes=lambda: PLENTY))
+    assert third.next_due == {7: T0 + 60 + 3600} and third.problem is None
+    remove_tree(root)
+
+
+def test_a_file_that_does_not_fit_the_records_is_rebuilt_from_all_of_them():
+    root, site, store = setup("mismatch")
+    store.append(observation(42, T0, resp=22))
+    r = reminders.Reminders(root, site).open(store)
+    data = json.loads(read(root + "/reminders.json").decode())
+    for seq, due in ((99, [[42, 1]]), (None, [[42, 1]])):  # ahead of the records; from before seq was kept
+        data["due"] = due
+        if seq is None:
+            del data["seq"]
+        else:
+            data["seq"] = seq
+        write(root + "/reminders.json", json.dumps(data).encode())
+        r = reminders.Reminders(root, site).open(store)
+        assert r.next_due == {42: T0 + 7200} and "rebuilt" in r.problem, (seq, r.problem)
+    # Records the register acknowledged are no longer pending: a file older than them is rebuilt, not caught up.
+    store.append(observation(7, T0, pulse=135))
+    store.mark_synced(store.last_seq)
+    data["seq"] = 1
+    write(root + "/reminders.json", json.dumps(data).encode())
+    r = reminders.Reminders(root, site).open(store)
+    assert r.next_due == {42: T0 + 7200, 7: T0 + 3600} and "rebuilt" in r.problem
+    remove_tree(root)

@@ -138,11 +138,12 @@ class Flow:
         leaves the heap."""
         name = _GROUPS.get(self.state, "screen_entry")
         if name != self._group:
-            if self._group is not None:
-                handheld.unload(self._group)
-                if _COLLECT:
-                    # Free the old group's code before the new one is loaded: they never need the heap together.
-                    gc.collect()
+            for other in ("screen_entry", "screen_review", "screen_home"):
+                if other != name:
+                    handheld.unload(other)
+            if _COLLECT:
+                # Free the old group's code before the new one is loaded: they never need the heap together.
+                gc.collect()
             self._group = name
         if name == "screen_review":
             from handheld import screen_review as group

@@ -1,8 +1,11 @@
 # When each patient should be measured again: a save sets measured_at + the site's re-measure interval for that
 # score; the home screen lists who is overdue (first) and who is due soon. Kept in a small file in the storage
-# folder and rebuilt from the record store when that file is missing, unreadable or from another configuration.
+# folder, brought up to date from the record store after a cut-short save, and rebuilt from it when that file is
+# missing, unreadable or from another configuration.
 import json
 import os
+
+import tobs_record
 
 FILE = "reminders.json"
 DUE_SOON_S = 3600  # "due" on the home screen: within the next hour
@@ -21,50 +24,76 @@ def _any_three(points):
 
 
 class Reminders:
-    """next_due: patient number -> Unix seconds. `site` gives the bands (SiteConfig.band_for)."""
+    """next_due: patient number -> Unix seconds. `site` gives the bands (SiteConfig.band_for). The file also
+    names the newest record it reflects (the store's last_seq when it was written), so that a power cut between
+    a record's save and the file's costs no reminder: the next start applies the records the file has not seen."""
 
     def __init__(self, root, site):
         self.path = _join(root, FILE)
         self.site = site
         self.next_due = {}
+        self.store = None
         self.problem = None  # an English sentence for the device log when the file had to be rebuilt
 
     def open(self, store):
-        """Load the file, or rebuild it from store.records() (then save it)."""
-        if self._load():
+        """Load the file and bring it up to the store's newest record, or rebuild it from store.records();
+        saved again when it changed."""
+        self.store = store
+        seq = self._load()
+        if seq == store.last_seq:
             return self
-        self.rebuild(store.records())
+        if seq is not None and store.acked <= seq < store.last_seq:
+            # The power went after a record was stored and before this file was replaced: the records the
+            # file has not seen are still unsynced, so they are all among the pending ones.
+            self.problem = "%s was older than the records (a save was cut short), brought up to date" % FILE
+            for raw in store.pending():
+                if tobs_record.seq_of(raw) > seq:
+                    self._apply(tobs_record.decode(raw))
+            self._trim()
+        else:
+            if seq is not None:
+                self.problem = "%s does not match the records, rebuilt from them" % FILE
+            self.rebuild(store.records())
         self._save()
         return self
 
     def _load(self):
+        """The file's due times into next_due; the seq of the newest record it reflects, or None when the file
+        cannot be used (then self.problem says why, unless the file is simply not there yet)."""
         try:
             with open(self.path, "rb") as f:
                 data = json.load(f)  # parsed from the stream: the file's text is never held whole
         except OSError as e:
             if not (e.args and e.args[0] == 2):  # ENOENT: first start, nothing to report
                 self.problem = "%s unreadable (%r), rebuilt from the records" % (FILE, e)
-            return False
+            return None
         except ValueError as e:
             self.problem = "%s unreadable (%r), rebuilt from the records" % (FILE, e)
-            return False
+            return None
         if not isinstance(data, dict) or data.get("config_id") != self.site.config_id:
             # Another configuration means other intervals: recompute every due time from the records.
             self.problem = "%s is from another site configuration, rebuilt" % FILE
-            return False
+            return None
+        seq = data.get("seq")
+        if not isinstance(seq, int):
+            self.problem = "%s does not say which records it reflects, rebuilt" % FILE
+            return None
         due = {}
         for pair in data.get("due", ()):
             due[pair[0]] = pair[1]
         self.next_due = due
-        return True
+        return seq
 
     def rebuild(self, records):
         """Recompute from every saved record, oldest first (a later record replaces an earlier one)."""
         self.next_due = {}
         for record in records:
-            band = self.site.band_for(record["total"], _any_three(record["points"]))
-            self._set(record["patient"], record["measured_at"], band["remeasure_min"])
+            self._apply(record)
         self._trim()
+
+    def _apply(self, record):
+        band = self.site.band_for(record["total"], _any_three(record["points"]))
+        self._set(record["patient"], record["measured_at"], band["remeasure_min"])
 
     def _set(self, patient, measured_at, remeasure_min):
         if remeasure_min:
@@ -91,7 +120,8 @@ class Reminders:
         # document as one string would be a large block of heap, needed at every save.
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
-            f.write('{"config_id": %s, "due": [' % json.dumps(self.site.config_id))
+            seq = self.store.last_seq if self.store is not None else 0
+            f.write('{"config_id": %s, "seq": %d, "due": [' % (json.dumps(self.site.config_id), seq))
             sep = ""
             for patient, due in self.next_due.items():
                 f.write("%s[%d, %d]" % (sep, patient, due))
