@@ -57,7 +57,7 @@ def pull(link: Link, key: bytes, progress=None) -> tuple[list[dict], int | None]
     link.send("PULL", 0, PULL_MAX)
     records: list[dict] = []
     while True:
-        frame = link.read_frame(timeout=30)
+        frame = link.read_frame()
         if frame.kind == "R":
             size = tobs_record.RECORD_SIZE
             if len(frame.payload) % size:
@@ -76,13 +76,19 @@ def pull(link: Link, key: bytes, progress=None) -> tuple[list[dict], int | None]
 
 
 def sync(
-    port: str, db_url: str | None, progress=None, set_clock: bool = True, lock_timeout: float | None = None
+    port: str,
+    db_url: str | None,
+    progress=None,
+    set_clock: bool = True,
+    lock_timeout: float | None = None,
+    timeout: float = 5.0,
 ) -> SyncResult:
+    """timeout: how long the handheld may stay silent before the cable counts as pulled."""
     started = time.monotonic()
     # Open the register first: if it is unavailable the device is not touched and keeps everything.
     options = {} if lock_timeout is None else {"timeout": lock_timeout}
     register = register_db.open_register(db_url, **options)
-    with Link(port) as link:
+    with Link(port, timeout=timeout) as link:
         hello = link.request("HELLO", expect="H").json()
         if hello.get("proto") != tobs_link.PROTOCOL:
             raise LinkError(
