@@ -7,6 +7,14 @@ if sys.platform == "rp2":
 else:
     import board_sim as board
 
+try:
+    # Only in test builds (deploy with test_build=True, from firmware/testbuild): key injection, screen read-back.
+    import testhooks  # pyright: ignore[reportMissingImports]
+except ImportError:
+    testhooks = None  # a production image: the link knows no test commands
+if testhooks is not None:
+    testhooks.install(board)
+
 from handheld import app
 
 app.run(board)

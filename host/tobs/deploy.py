@@ -33,6 +33,8 @@ BIN = Path(sys.executable).parent
 KEEP_SOURCE = {"main.py"}
 # Only on the virtual Pico.
 NOT_ON_DEVICE = {"board_sim.py"}
+# Modules for test builds only (key injection, screen read-back), installed into /lib with test_build=True.
+TEST_BUILD_DIR = "testbuild"
 _VERSION = re.compile(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', re.MULTILINE)
 _LEAVE_APP_TIMEOUT_S = 1.5  # how long the app gets to answer HELLO before we take the REPL to have the port
 _REPL_SNIFF_S = 0.3  # how long a REPL gets to echo its prompt before we ask for the app
@@ -72,6 +74,7 @@ class DeployResult:
     copy_seconds: float = 0.0  # the mpremote run that made folders, removed, copied and read the hashes back
     seconds: float = 0.0  # the whole deploy, build and verification included
     pending: int | None = None  # unsynced records the app reported before the deploy (they stay on the device)
+    test_build: bool = False  # the image has the test-only link commands (KEY, SCREEN)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -112,10 +115,16 @@ def driver_sources() -> list[tuple[str, Path]]:
 def firmware_sources(firmware: Path = FIRMWARE) -> list[tuple[str, Path]]:
     files = []
     for path in sorted(firmware.rglob("*.py")):
-        if path.name in NOT_ON_DEVICE or "__pycache__" in path.parts:
+        relative = path.relative_to(firmware)
+        if path.name in NOT_ON_DEVICE or "__pycache__" in path.parts or relative.parts[0] == TEST_BUILD_DIR:
             continue
-        files.append((path.relative_to(firmware).as_posix(), path))
+        files.append((relative.as_posix(), path))
     return files
+
+
+def test_build_sources(firmware: Path = FIRMWARE) -> list[tuple[str, Path]]:
+    """The test-only modules, with their place under /lib on the device."""
+    return [(f"lib/{p.name}", p) for p in sorted((firmware / TEST_BUILD_DIR).glob("*.py"))]
 
 
 def data_sources(firmware: Path = FIRMWARE) -> list[tuple[str, Path]]:
@@ -123,8 +132,9 @@ def data_sources(firmware: Path = FIRMWARE) -> list[tuple[str, Path]]:
     return [(p.name, p) for p in sorted(firmware.iterdir()) if p.is_file() and p.suffix != ".py"]
 
 
-def build(out: Path, firmware: Path = FIRMWARE) -> list[BuiltFile]:
-    """Compile everything the Pico needs into `out`, mirroring the device's file tree."""
+def build(out: Path, firmware: Path = FIRMWARE, test_build: bool = False) -> list[BuiltFile]:
+    """Compile everything the Pico needs into `out`, mirroring the device's file tree; with test_build also the
+    test-only modules (a production image never contains them)."""
     firmware = Path(firmware)
     if not (firmware / "main.py").is_file():
         raise DeployError(f"{firmware} is not a firmware folder (it has no main.py).")
@@ -132,7 +142,8 @@ def build(out: Path, firmware: Path = FIRMWARE) -> list[BuiltFile]:
         shutil.rmtree(out)
     built = []
     jobs = []
-    for device_path, source in firmware_sources(firmware) + driver_sources():
+    extra = test_build_sources(firmware) if test_build else []
+    for device_path, source in firmware_sources(firmware) + driver_sources() + extra:
         if Path(device_path).name in KEEP_SOURCE:
             target = out / device_path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -471,6 +482,7 @@ def deploy(
     firmware: Path = FIRMWARE,
     full: bool = False,
     timeout: float = 30.0,
+    test_build: bool = False,
 ) -> DeployResult:
     """Install the firmware built from `firmware` on the Pico (or virtual Pico) on `port` and verify it.
 
@@ -478,7 +490,9 @@ def deploy(
     copies every file that differs (every file with full=True), reads all hashes back, and resets the target.
     The new firmware must then answer HELLO with this PC's chart (tobs_core.CORE_ID) and the built version.
     progress(done, total, device_path) is called as each file of the image is known to be in place. Records and
-    settings on the device (records.bin, site.json, link.json, ...) are never touched. Raises DeployError."""
+    settings on the device (records.bin, site.json, link.json, ...) are never touched. test_build=True adds the
+    test-only link commands KEY and SCREEN (firmware/testbuild); a production deploy removes them again, as lib/
+    holds exactly the image. Raises DeployError."""
     started = time.monotonic()
     firmware = Path(firmware)
     version = firmware_version(firmware)
@@ -489,7 +503,7 @@ def deploy(
             "install the matching tobs version."
         )
     with tempfile.TemporaryDirectory(prefix="tobs-deploy-") as tmp:
-        built = build(Path(tmp) / "image", firmware)
+        built = build(Path(tmp) / "image", firmware, test_build=test_build)
         data_names = sorted(
             f.device_path for f in built if "/" not in f.device_path and f.local.suffix not in (".py", ".mpy")
         )
@@ -554,4 +568,5 @@ def deploy(
         copy_seconds=copy_seconds,
         seconds=time.monotonic() - started,
         pending=hello.get("pending") if hello else None,
+        test_build=test_build,
     )

@@ -1,0 +1,209 @@
+"""The deployed firmware on a target (the virtual Pico, or a real Pico with --device PORT): the chart it reports, the
+core tests on its MicroPython, the screen flow driven by key injection, enrolment and sync into a register, and
+resets in the middle of an entry and of a sync that lose nothing. A production deploy refuses key injection."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+
+import pytest
+from hiltarget import Target
+from test_core_runtimes import collected_on_cpython
+from testsupport import ROOT, tool
+
+import tobs_core
+from tobs.deploy import firmware_version
+from tobs.link import Link, LinkError
+from tobs.register.db import open_register
+from tobs.register.queries import list_observations
+from tobs.sync import sync
+
+SITE = "hil"
+LOGIN = "1001#1234##"  # staff number, PIN, then "new measurement" on the home screen
+# From "Patientnummer:" to the next "Patientnummer:": values scoring 1+0+1+0+2 = 4, saved with action 1.
+VALUES = "92#19#387#147#4##1##"
+TOTAL = 4
+THROUGHPUT_RECORDS = 200
+
+
+def observation(patient: int) -> str:
+    return "%d#%s" % (patient, VALUES)
+
+
+def shown(lines: list[str]) -> str:
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def wait_for_screen(target: Target, needle: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = shown(target.screen())
+        if needle in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.05)
+
+
+def enter_over_link(target: Target, patients: list[int]) -> None:
+    """Whole observations through KEY, one command each, on one connection: fast enough for hundreds."""
+    with Link(target.port) as link:
+        for patient in patients:
+            link.request("KEY", observation(patient), expect="A")
+            for _ in range(500):
+                try:
+                    link.request("SCREEN", expect="S")
+                    break
+                except LinkError as e:
+                    if "busy" not in str(e):
+                        raise
+                    time.sleep(0.01)
+
+
+def patients_in(url: str) -> list[int]:
+    return sorted(r.patient for r in list_observations(open_register(url, announce=None), site=SITE))
+
+
+@pytest.fixture(scope="module")
+def register_url(target, tmp_path_factory) -> str:
+    """A fresh register with the target enrolled in it by `tobs enroll`, as at the bench."""
+    url = "sqlite:///%s" % (tmp_path_factory.mktemp("register") / "register.db")
+    result = subprocess.run(
+        [tool("tobs"), "enroll", "--site", SITE, "--port", target.port, "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert target.hello()["enrolled_site"] == SITE
+    # Whatever an earlier bench run left on a real Pico goes into this register first.
+    sync(target.port, url)
+    return url
+
+
+def test_the_deployed_test_build_reports_this_pcs_chart(target, bench):
+    info = target.hello()
+    assert info["core_id"] == tobs_core.CORE_ID == bench["core_id"]
+    assert info["firmware"] == firmware_version() == bench["firmware"]
+    assert info["board"] == ("sim" if target.kind == "sim" else "pico")
+
+
+def test_the_core_tests_pass_on_the_targets_micropython(target, bench):
+    expected = collected_on_cpython(ROOT, "tests/core")
+    passed, failed, output = target.run_core_tests()
+    bench["core_tests"] = {"collected_by_pytest": expected, "passed_on_target": passed, "failed_on_target": failed}
+    assert failed == 0, output
+    assert passed == expected > 0
+    assert target.hello()["core_id"] == tobs_core.CORE_ID  # the app is back after the REPL session
+
+
+def test_the_screen_flow_follows_injected_keys(target, bench):
+    target.reset()
+    assert "Medarbejdernr." in wait_for_screen(target, "Medarbejdernr.")
+    # Key to screen, measured through the link (KEY, then SCREEN once the key is handled) on every target.
+    link_ms = []
+    for key in "1001":
+        link_ms.append(target.timed_link_press(key))
+    target.press("#")
+    assert "PIN-kode:" in shown(target.screen())
+    if target.kind == "sim":
+        # The virtual keypad: from the key byte to the firmware's idle report after the display flush.
+        keypad_ms = []
+        for key in "1234":
+            started = time.monotonic()
+            target.press(key)
+            keypad_ms.append((time.monotonic() - started) * 1000)
+        bench["key_to_screen_ms_sim_keypad"] = round(statistics.median(keypad_ms), 1)
+    else:
+        target.press("1234")
+    target.press("#")
+    home = shown(target.screen())
+    assert "Medarb. 1001" in home and "#=ny måling" in home
+    target.press("#201#")
+    assert "Pt 201" in shown(target.screen()) and "Puls" in shown(target.screen())
+    target.press("92#19#387#147#4#")
+    review = shown(target.screen())
+    assert "Puls       92  1" in review and "38,7" in review
+    target.press("#1#")
+    saved = shown(target.screen())
+    assert "Gemt" in saved and "TOBS %d" % TOTAL in saved
+    target.press("#*")
+    assert "Patientnummer" not in shown(target.screen())
+    bench["key_to_screen_ms_link"] = round(statistics.median(link_ms), 1)
+    # The link's view and the display's agree (on the sim the panel is decoded from the I2C writes).
+    if target.kind == "sim":
+        assert target.link_screen() == target.screen()
+
+
+def test_enrolled_target_syncs_every_record_once(target, register_url, bench):
+    before = target.hello()
+    target.press("*" * 3)  # wherever the flow is, back to the start screen
+    target.press(LOGIN)
+    patients = list(range(1000, 1000 + THROUGHPUT_RECORDS))
+    started = time.monotonic()
+    enter_over_link(target, patients)
+    bench["entry_seconds_%d_records" % THROUGHPUT_RECORDS] = round(time.monotonic() - started, 1)
+    target.press("*")
+    assert target.hello()["pending"] == before["pending"] + THROUGHPUT_RECORDS
+
+    result = sync(target.port, register_url)
+    assert (result.pulled, result.new, result.rejected, result.conflicts) == (THROUGHPUT_RECORDS,) * 2 + (0, 0)
+    bench["sync_records"] = result.pulled
+    bench["sync_seconds"] = round(result.seconds, 2)
+    bench["sync_records_per_s"] = round(result.pulled / result.seconds, 1)
+    in_register = patients_in(register_url)
+    assert sorted(set(in_register) & set(patients)) == patients
+    assert len(in_register) == len(set(in_register))  # each record once
+    assert target.hello()["pending"] == 0
+    again = sync(target.port, register_url)
+    assert (again.pulled, again.new) == (0, 0)
+
+
+def test_reset_mid_entry_keeps_every_saved_record(target, register_url):
+    target.press("*" * 3 + LOGIN + observation(2001))
+    assert target.hello()["pending"] == 1
+    target.press("2002#92#19#")  # half an observation
+    assert "Temp" in shown(target.screen())
+    target.reset()
+    info = target.hello()
+    assert info["pending"] == 1  # the saved record is there, the half one was never saved
+    assert "Medarbejdernr." in wait_for_screen(target, "Medarbejdernr.")
+    target.press(LOGIN + observation(2002) + "*")
+    assert target.hello()["pending"] == 2
+    sync(target.port, register_url)
+    assert [p for p in patients_in(register_url) if p >= 2000] == [2001, 2002]
+
+
+def test_reset_mid_sync_loses_nothing(target, register_url):
+    target.press("*" * 3 + LOGIN)
+    enter_over_link(target, list(range(3000, 3060)))
+    target.press("*")
+    assert target.hello()["pending"] == 60
+    # Pull until the first records frame has arrived, then the power goes (sim) or the PC lets go (Pico).
+    link = Link(target.port)
+    try:
+        link.request("HELLO", expect="H")
+        link.send("PULL", 0, 1000000)
+        assert link.read_frame(timeout=30).kind == "R"
+        target.power_cut()
+    finally:
+        link.close()
+    target.reset()
+    assert target.hello()["pending"] == 60  # nothing was acknowledged, so nothing was forgotten
+    result = sync(target.port, register_url)
+    assert (result.pulled, result.new) == (60, 60)
+    in_register = [p for p in patients_in(register_url) if p >= 3000]
+    assert in_register == list(range(3000, 3060))
+    assert target.hello()["pending"] == 0
+
+
+def test_a_production_deploy_refuses_key_injection(target):
+    result = target.deploy(test_build=False)
+    assert not result.test_build and "lib/testhooks.mpy" in result.removed
+    assert result.core_id == tobs_core.CORE_ID
+    with Link(target.port) as link:
+        for verb in ("KEY", "SCREEN"):
+            with pytest.raises(LinkError, match="unknown command " + verb):
+                link.request(verb, *(("1",) if verb == "KEY" else ()), expect="A")
+    assert target.hello()["pending"] == 0
