@@ -1,6 +1,8 @@
 """hw/pinmap.md and the Pico board file must describe the same wiring."""
 
 import ast
+import importlib.util
+import json
 import re
 
 from testsupport import ROOT
@@ -33,3 +35,38 @@ def test_docs_and_firmware_agree_on_every_pin():
 def test_no_gpio_is_used_twice():
     pins = firmware_pins()
     assert len(set(pins.values())) == len(pins)
+
+
+def test_every_part_the_handheld_needs_has_its_pins():
+    pins = firmware_pins()
+    needed = {"i2c_sda", "i2c_scl", "buzzer"} | {f"key_{kind}_{i}" for kind in ("row", "col") for i in range(1, 5)}
+    assert needed <= set(pins), sorted(needed - set(pins))
+
+
+def load_wiring_generator():
+    spec = importlib.util.spec_from_file_location("make_wiring", ROOT / "hw" / "make_wiring.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_wiring_diagram_and_wokwi_project_are_generated_from_the_pin_map():
+    make_wiring = load_wiring_generator()
+    for path, text in make_wiring.outputs().items():
+        assert path.exists(), f"{path.name} is missing: run python hw/make_wiring.py"
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is out of date: run python hw/make_wiring.py"
+
+
+def test_wokwi_project_wires_every_pin_of_the_pin_map():
+    diagram = json.loads((ROOT / "hw" / "wokwi" / "diagram.json").read_text(encoding="utf-8"))
+    kinds = {part["type"] for part in diagram["parts"]}
+    assert kinds == {"wokwi-pi-pico", "board-ssd1306", "wokwi-membrane-keypad", "wokwi-ds1307", "wokwi-buzzer"}
+    wired = {a.split(":")[1] for a, _b, _colour, _route in diagram["connections"] if a.startswith("pico:")}
+    assert {f"GP{gpio}" for gpio in firmware_pins().values()} | {"3V3", "GND.8"} == wired
+
+
+def test_wiring_diagram_shows_every_signal_on_its_pin():
+    svg = (ROOT / "hw" / "wiring.svg").read_text(encoding="utf-8")
+    for signal, gpio in documented_pins().items():
+        assert f">{signal} GP{gpio}<" in svg, signal
