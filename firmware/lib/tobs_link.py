@@ -89,14 +89,27 @@ def parse_command(line):
     return parts[0], parts[1:]
 
 
+_pads = {}  # key -> (inner pad, outer pad): a sync tags thousands of records with one key
+
+
+def _key_pads(key):
+    key = bytes(key)
+    pads = _pads.get(key)
+    if pads is None:
+        block = sha256(key).digest() if len(key) > 64 else key
+        block = block + bytes(64 - len(block))
+        pads = (bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block))
+        _pads.clear()  # one key at a time is all either end ever uses
+        _pads[key] = pads
+    return pads
+
+
 def hmac_sha256(key, message):
     """HMAC-SHA256 (RFC 2104); written out because MicroPython has hashlib but no hmac module."""
-    if len(key) > 64:
-        key = sha256(key).digest()
-    key = bytes(key) + bytes(64 - len(key))
-    inner = sha256(bytes(b ^ 0x36 for b in key))
+    inner_pad, outer_pad = _key_pads(key)
+    inner = sha256(inner_pad)
     inner.update(message)
-    outer = sha256(bytes(b ^ 0x5C for b in key))
+    outer = sha256(outer_pad)
     outer.update(inner.digest())
     return outer.digest()
 

@@ -46,24 +46,32 @@ def check_record(raw: bytes, key: bytes) -> dict:
         record = tobs_record.decode(raw)
     except ValueError as e:
         return {"rejected_reason": f"checksum: {e}", "raw": raw}
-    if tobs_link.record_tag(key, tobs_record.signed_part(raw)) != bytes(record["tag"]):
+    signed = bytes(tobs_record.signed_part(raw))
+    if tobs_link.record_tag(key, signed) != bytes(record["tag"]):
         record["rejected_reason"] = "authentication tag does not verify"
         record["raw"] = raw
+    record["signed"] = signed  # what the device stored, for the register's duplicate check
     return record
 
 
-def pull(link: Link, key: bytes, progress=None) -> tuple[list[dict], int | None]:
-    """Every unsynced record from the device, checked; and the last sequence number it sent."""
+def pull(link: Link, key: bytes, progress=None, arrived=None) -> tuple[list[dict], int | None]:
+    """Every unsynced record from the device, checked; and the last sequence number it sent.
+
+    arrived(record) is called for each record as it comes in, so the PC's share of the work overlaps the
+    handheld's sending."""
     link.send("PULL", 0, PULL_MAX)
     records: list[dict] = []
+    size = tobs_record.RECORD_SIZE
     while True:
         frame = link.read_frame()
         if frame.kind == "R":
-            size = tobs_record.RECORD_SIZE
             if len(frame.payload) % size:
                 raise LinkError("A records frame from the handheld had a partial record; nothing was acknowledged.")
             for i in range(0, len(frame.payload), size):
-                records.append(check_record(frame.payload[i : i + size], key))
+                record = check_record(frame.payload[i : i + size], key)
+                records.append(record)
+                if arrived:
+                    arrived(record)
             if progress:
                 progress(len(records))
         elif frame.kind == "E":
@@ -100,7 +108,16 @@ def sync(
             raise LinkError(f"Handheld {device_id} is not enrolled in this register: run `tobs enroll --site SITE`.")
         result = SyncResult(device_id=device_id)
         host_now = time.time()
-        records, last_seq = pull(link, key, progress)
+        batch = register_ingest.Batch(device_id)
+
+        def arrived(record: dict) -> None:
+            # Place its time and check and re-score it now, while the handheld is still sending.
+            register_ingest.repair_times(
+                [record], hello["now"], hello["boot_count"], hello["ms_since_boot"], int(host_now)
+            )
+            batch.add(record)
+
+        records, last_seq = pull(link, key, progress, arrived)
         result.pulled = len(records)
         good = [r for r in records if "rejected_reason" not in r]
         if records and not good:
@@ -108,7 +125,6 @@ def sync(
                 "No record from this handheld verifies with the register's key: it may have been enrolled in another "
                 "register. Nothing was acknowledged."
             )
-        register_ingest.repair_times(records, hello["now"], hello["boot_count"], hello["ms_since_boot"], int(host_now))
         outcome = register_ingest.ingest(
             register,
             device_id,
@@ -116,6 +132,7 @@ def sync(
             pc_user=getpass.getuser(),
             pc_host=socket.gethostname(),
             started_at=datetime.now(timezone.utc),
+            batch=batch,
         )
         result.new, result.already_had = outcome.new, outcome.already_had
         result.conflicts, result.rejected, result.flagged = outcome.conflicts, outcome.rejected, outcome.flagged

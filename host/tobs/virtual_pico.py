@@ -30,7 +30,9 @@ FIRMWARE = REPO / "firmware"
 KEYS = "0123456789*#ABCD"
 FLASH_SIZE = 1_441_792
 _MAX_ADVANCE_MS = 0xFFFFFFFF
-_BRIDGE_BACKLOG = 64 * 1024  # bytes held for a serial client that is not reading, before they are dropped
+# Bytes held for a serial client that is slow to read; beyond this the firmware's writes wait, as USB's flow
+# control makes a Pico's writes wait for the host (dropping them would corrupt a sync the PC is still reading).
+_BRIDGE_BACKLOG = 64 * 1024
 # More reboots than this within the window is a boot loop: the virtual Pico then stays off (check() says why).
 _BOOT_LOOP_COUNT = 5
 _BOOT_LOOP_WINDOW_S = 10.0
@@ -187,7 +189,6 @@ class VirtualPico:
         self.idles = 0
         self.proc: subprocess.Popen | None = None
         self.port: str | None = None
-        self.dropped_serial_bytes = 0
         self.serial_tail = bytearray()  # the last device output: the unix port prints tracebacks there
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -558,7 +559,9 @@ class VirtualPico:
         to_cpu = bytearray()
         to_port = bytearray()
         while not self._stop.is_set():
-            readers = [cpu] + ([port] if len(to_cpu) < _BRIDGE_BACKLOG else [])
+            readers = [cpu] if len(to_port) < _BRIDGE_BACKLOG else []
+            if len(to_cpu) < _BRIDGE_BACKLOG:
+                readers.append(port)
             writers = ([cpu] if to_cpu else []) + ([port] if to_port else [])
             try:
                 readable, writable, _ = select.select(readers, writers, [], 0.1)
@@ -582,8 +585,4 @@ class VirtualPico:
                 if e.errno == errno.EIO:
                     return  # the firmware's side of the pty closed: the process ended
                 raise
-            if len(to_port) > _BRIDGE_BACKLOG:
-                # Nobody is reading the port: like a Pico with no host, output is lost rather than stalling.
-                self.dropped_serial_bytes += len(to_port) - _BRIDGE_BACKLOG
-                del to_port[: len(to_port) - _BRIDGE_BACKLOG]
         return

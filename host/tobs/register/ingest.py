@@ -213,7 +213,13 @@ def _hash(value: Any) -> str:
 
 def content_hash(record: dict) -> str:
     """SHA-256 of what the device stored: the same record re-sent hashes the same whatever the PC added to it
-    (repaired time, clock quality) and whatever its tag (a re-enrolled device tags with a new key)."""
+    (repaired time, clock quality) and whatever its tag (a re-enrolled device tags with a new key).
+
+    A record pulled from a handheld carries its stored bytes up to the tag as `signed`: exactly those fields,
+    hashed without rebuilding them."""
+    signed = record.get("signed")
+    if signed is not None:
+        return hashlib.sha256(signed).hexdigest()
     values = []
     for name in DEVICE_FIELDS:
         value = record.get("device_measured_at", record.get(name)) if name == "measured_at" else record.get(name)
@@ -335,6 +341,37 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
+class Batch:
+    """One sync's records checked, re-scored and sorted as they arrive: new rows by seq, in-batch duplicates and
+    conflicts, and rejected records. Pure computation; ingest() then stores it in one transaction."""
+
+    def __init__(self, device_id_hex: str):
+        self.device_id = normalize_device_id(device_id_hex)
+        self._device_bytes = bytes.fromhex(self.device_id)
+        self.rejected: list[_Rejected] = []
+        self.by_seq: dict[int, dict[str, Any]] = {}
+        self.source: dict[int, dict] = {}  # the record each row came from: a conflict keeps what the device sent
+        self.in_batch_duplicates = 0
+        self.in_batch_conflicts: list[tuple[int, str, dict]] = []
+
+    def add(self, record: dict) -> None:
+        reason = record.get("rejected_reason")
+        if reason is None:
+            reason = _problem(record, self._device_bytes)
+        row = _observation(record) if reason is None else reason
+        if isinstance(row, str):
+            self.rejected.append(_rejected(record, row))
+            return
+        first = self.by_seq.get(row["seq"])
+        if first is None:
+            self.by_seq[row["seq"]] = row
+            self.source[row["seq"]] = record
+        elif first["content_hash"] == row["content_hash"]:
+            self.in_batch_duplicates += 1
+        else:
+            self.in_batch_conflicts.append((row["seq"], row["content_hash"], record))
+
+
 def ingest(
     register: Register,
     device_id_hex: str,
@@ -343,6 +380,7 @@ def ingest(
     pc_user: str,
     pc_host: str,
     started_at: datetime,
+    batch: Batch | None = None,
 ) -> IngestResult:
     """Store one sync's records from one device in one transaction, with its audit row.
 
@@ -350,33 +388,21 @@ def ingest(
     already_had (same device and seq, same content); conflict (same device and seq, other content: kept aside,
     the stored one untouched); rejected (carries `rejected_reason` from the sync's checksum/tag check, or cannot be
     scored: kept with its raw bytes). New observations that disagree with tobs_core's score, name an unknown core,
-    or have no known time are stored and counted as flagged. Raises UnknownDevice, RegisterUnavailable."""
-    device_id = normalize_device_id(device_id_hex)
+    or have no known time are stored and counted as flagged. Raises UnknownDevice, RegisterUnavailable.
+
+    A sync that has already fed its records to a Batch while they arrived passes it as `batch` (records is then
+    not read again): the checking and re-scoring happened while the handheld was still sending."""
     if started_at.tzinfo is None:
         raise ValueError("started_at must carry a time zone")
-    device_bytes = bytes.fromhex(device_id)
-
-    rejected: list[_Rejected] = []
-    by_seq: dict[int, dict[str, Any]] = {}
-    source: dict[int, dict] = {}  # the record each row came from: a conflict keeps what the device sent
-    in_batch_duplicates = 0
-    in_batch_conflicts: list[tuple[int, str, dict]] = []
-    for record in records:
-        reason = record.get("rejected_reason")
-        if reason is None:
-            reason = _problem(record, device_bytes)
-        row = _observation(record) if reason is None else reason
-        if isinstance(row, str):
-            rejected.append(_rejected(record, row))
-            continue
-        first = by_seq.get(row["seq"])
-        if first is None:
-            by_seq[row["seq"]] = row
-            source[row["seq"]] = record
-        elif first["content_hash"] == row["content_hash"]:
-            in_batch_duplicates += 1
-        else:
-            in_batch_conflicts.append((row["seq"], row["content_hash"], record))
+    if batch is None:
+        batch = Batch(device_id_hex)
+        for record in records:
+            batch.add(record)
+    elif batch.device_id != normalize_device_id(device_id_hex):
+        raise ValueError("the batch was made for another device")
+    device_id = batch.device_id
+    rejected, by_seq, source = batch.rejected, batch.by_seq, batch.source
+    in_batch_duplicates, in_batch_conflicts = batch.in_batch_duplicates, batch.in_batch_conflicts
     rows = [by_seq[seq] for seq in sorted(by_seq)]  # one order for every PC: concurrent writers cannot deadlock
 
     def work(session: Session) -> IngestResult:
