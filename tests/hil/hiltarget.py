@@ -100,8 +100,8 @@ class Target:
                     raise
             time.sleep(0.01)
 
-    def leave_app(self) -> None:
-        with Link(self.port) as link:
+    def leave_app(self, timeout: float = 5) -> None:
+        with Link(self.port, timeout=timeout) as link:
             link.request("REPL", expect="A")
         time.sleep(0.3)
 
@@ -184,7 +184,7 @@ class PicoTarget(Target):
 
     def reset(self) -> None:
         try:
-            self.leave_app()
+            self.leave_app(timeout=2)
         except LinkError:
             pass  # already at the REPL (or mid-reboot): mpremote reset below still reaches it
         mpremote(self.port, "reset", timeout=30)

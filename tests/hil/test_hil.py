@@ -107,6 +107,10 @@ def test_the_screen_flow_follows_injected_keys(target, bench):
         link_ms.append(target.timed_link_press(key))
     target.press("#")
     assert "PIN-kode:" in shown(target.screen())
+    with Link(target.port) as link:
+        with pytest.raises(LinkError, match="keys must be"):
+            link.request("KEY", "1x", expect="A")  # not a keypad key: refused, nothing queued
+    assert "PIN-kode:" in shown(target.screen())
     if target.kind == "sim":
         # The virtual keypad: from the key byte to the firmware's idle report after the display flush.
         keypad_ms = []
