@@ -70,3 +70,15 @@ def test_wiring_diagram_shows_every_signal_on_its_pin():
     svg = (ROOT / "hw" / "wiring.svg").read_text(encoding="utf-8")
     for signal, gpio in documented_pins().items():
         assert f">{signal} GP{gpio}<" in svg, signal
+
+
+def test_moving_a_pin_in_the_pin_map_changes_both_generated_files(tmp_path):
+    make_wiring = load_wiring_generator()
+    moved = tmp_path / "pinmap.md"
+    text = (ROOT / "hw" / "pinmap.md").read_text(encoding="utf-8")
+    assert "| buzzer | GP15 | 20 |" in text
+    moved.write_text(text.replace("| buzzer | GP15 | 20 |", "| buzzer | GP14 | 19 |"), encoding="utf-8")
+    committed, changed = make_wiring.outputs(), make_wiring.outputs(moved)
+    for path in committed:
+        assert changed[path] != committed[path], path.name
+    assert '"pico:GP14",\n      "bz1:2"' in changed[make_wiring.WOKWI]
