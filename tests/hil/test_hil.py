@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from hiltarget import Target
+from hiltarget import PicoTarget, Target
 from test_core_runtimes import collected_on_cpython
 from testsupport import ROOT, tool
 
@@ -138,6 +138,21 @@ def test_the_screen_flow_follows_injected_keys(target, bench):
     # The link's view and the display's agree (on the sim the panel is decoded from the I2C writes).
     if target.kind == "sim":
         assert target.link_screen() == target.screen()
+
+
+def test_the_real_pico_way_works_on_this_target(target):
+    """A real Pico is driven through the link (KEY, SCREEN) and reset through the REPL; the same calls work on the
+    virtual Pico's serial port, so `--device sim` checks the bench path as well."""
+    bench_path = PicoTarget(target.port)
+    bench_path.reset()
+    assert "Medarbejdernr." in wait_for_screen(bench_path, "Medarbejdernr.")
+    bench_path.press("1001#")
+    assert "PIN-kode:" in shown(bench_path.screen())
+    boots = target.pico.boots if target.kind == "sim" else None
+    bench_path.reset()
+    if boots is not None:
+        assert target.pico.boots == boots + 1  # machine.reset() restarted the virtual Pico from its flash
+    assert "Medarbejdernr." in shown(bench_path.screen())
 
 
 def test_enrolled_target_syncs_every_record_once(target, register_url, bench):
