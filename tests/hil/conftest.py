@@ -4,11 +4,15 @@ test build deployed, and the bench report written at the end of the session."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from hiltarget import REPORT_DIR, PicoTarget, SimTarget, Target, connected
+
+from tobs.deploy import FIRMWARE
 
 
 def pytest_addoption(parser):
@@ -36,6 +40,11 @@ def target(request, tmp_path_factory, bench):
         if not connected(device):
             pytest.skip(f"no Pico connected at {device}: plug it in (hardware-in-the-loop tests need the device)")
         made = PicoTarget(device)
+    # A snapshot, so that every deploy in the session installs the same firmware while others edit the tree.
+    made.firmware = Path(
+        shutil.copytree(FIRMWARE, tmp_path_factory.mktemp("firmware") / "firmware",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    )
     try:
         started = time.monotonic()
         result = made.deploy(test_build=True)

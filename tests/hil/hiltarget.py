@@ -11,7 +11,7 @@ from pathlib import Path
 
 from testsupport import ROOT, tool
 
-from tobs.deploy import DeployResult, deploy
+from tobs.deploy import FIRMWARE, DeployResult, deploy
 from tobs.link import Link, LinkError
 from tobs.ssd1306_emulator import SSD1306Emulator
 from tobs.virtual_pico import VirtualPico
@@ -58,6 +58,7 @@ class Target:
 
     kind = "?"
     port: str
+    firmware: Path = FIRMWARE  # what deploy() installs; the suite points it at a snapshot of the working tree
 
     # ---- link ------------------------------------------------------------------------------------------------
     def hello(self, timeout: float = 20) -> dict:
@@ -107,7 +108,7 @@ class Target:
 
     # ---- what differs ------------------------------------------------------------------------------------------
     def deploy(self, test_build: bool = True) -> DeployResult:
-        return deploy(self.port, test_build=test_build)
+        return deploy(self.port, firmware=self.firmware, test_build=test_build)
 
     def press(self, keys: str) -> None:
         raise NotImplementedError

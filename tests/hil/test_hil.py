@@ -85,7 +85,7 @@ def register_url(target, tmp_path_factory) -> str:
 def test_the_deployed_test_build_reports_this_pcs_chart(target, bench):
     info = target.hello()
     assert info["core_id"] == tobs_core.CORE_ID == bench["core_id"]
-    assert info["firmware"] == firmware_version() == bench["firmware"]
+    assert info["firmware"] == firmware_version(target.firmware) == bench["firmware"]
     assert info["board"] == ("sim" if target.kind == "sim" else "pico")
 
 
