@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -103,11 +104,12 @@ def site_push(
             for i in range(0, len(data), 384):
                 link.request("DATA", base64.b64encode(data[i : i + 384]).decode(), expect="A")
             link.request("COMMIT", "%08x" % (binascii.crc32(data) & 0xFFFFFFFF), expect="A")
-            hello = link.request("HELLO", expect="H").json()
     except LinkError as e:
-        _fail(str(e))
+        _fail(f"{e} The handheld keeps its previous configuration.")
         return
-    out.print(f"Site configuration written; the handheld now runs config {hello.get('config_id')}.")
+    config_id = hashlib.sha256(data).hexdigest()[:8]  # how the handheld names a configuration
+    out.print(f"Site configuration {config_id} written; the handheld restarts with it as soon as no measurement "
+              "is being entered (its status screen shows the ID).")
 
 
 @site_app.command("pin-hash")
@@ -117,8 +119,6 @@ def site_pin_hash(
     pin: Annotated[str, typer.Option("--pin", prompt=True, hide_input=True, help="The PIN (asked if left out).")],
 ) -> None:
     """The PIN hash to put in a site configuration's staff list (the PIN itself is never stored)."""
-    import hashlib
-
     if not pin.isdigit():
         _fail("The PIN must be digits only (the keypad has no letters).")
     print(hashlib.sha256(f"{salt}:{staff}:{pin}".encode()).hexdigest())

@@ -51,6 +51,18 @@ def _show_fatal(display, message):
 
 
 def run(board):
+    """Run the app until the PC asks for the REPL; a pushed site configuration restarts it."""
+    while _run(board):
+        # Everything the last run loaded goes, so the new start has the heap a power-up has.
+        for name in [n[len("handheld."):] for n in sys.modules if n.startswith("handheld.")]:
+            if name not in ("app", "text"):
+                handheld.unload(name)
+        sys.modules.pop("tobs_link", None)
+        gc.collect()
+        board.log("starting again with the new site configuration")
+
+
+def _run(board):
     # Build in order of the largest single allocations first (the display's frame and shadow buffers), and
     # import each part only when it is needed, collecting in between: on a small heap a 1 KB buffer can fail
     # to find a contiguous gap long before the heap is full.
@@ -101,7 +113,8 @@ def run(board):
     gc.collect()
     board.log("ready: config %s%s, heap %d used %d free" % (
         site.config_id, " (EXAMPLE)" if site.example else "", gc.mem_alloc(), gc.mem_free()))
-    while not sync.wants_repl:
+    # A restart for a new site configuration waits until no measurement is being entered.
+    while not sync.wants_repl and not (sync.restart and flow.state in ("start", "pin", "home", "saved")):
         key = board.read_key()
         worked = key is not None
         if worked:
@@ -126,8 +139,11 @@ def run(board):
             gc.collect()
         board.idle()
         board.sleep_ms(_LOOP_MS)
+    if sync.restart:
+        return True
     micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
     board.log("leaving the app for the REPL")
+    return False
 
 
 def _readable(poller):
@@ -151,6 +167,7 @@ class _Sync:
         self.link = None
         self.last_ms = 0
         self.wants_repl = False
+        self.restart = False
 
     def poll(self):
         """Let the link handle what the PC sent; True if a command was handled."""
@@ -190,6 +207,7 @@ class _Sync:
         display.flush()
 
     def _config_changed(self):
-        from handheld import siteconfig
-
-        self.flow.set_site(siteconfig.load(self.root))
+        # A pushed site.json is taken into use by starting the app afresh (after the PC has its answer): parsing a
+        # configuration next to the running flow, the link and the old configuration does not fit 128 KB, and a
+        # fresh start is the one path that is tested every power-up. Site pushes happen at the docking PC.
+        self.restart = True

@@ -241,11 +241,16 @@ class Link:
         self.enrolment = {"site": site, "key": key}
         self._send("A", {"enrolled_site": site})
 
+    # A pushed file goes straight to a ".part" file as it arrives, never whole into the heap; COMMIT checks its
+    # size and CRC-32 and renames it over the old one (atomic on LittleFS), so a cut push changes nothing.
     def _cmd_put(self, args):
         name, size = args[0], int(args[1])
         if name not in _PUT_ALLOWED or not 0 < size <= 16384:
             raise ValueError("only site.json up to 16 KB can be written")
-        self._put = (name, size, bytearray())
+        path = _join(self.root, name) + ".part"
+        with open(path, "wb"):
+            pass  # start empty: a part left by an earlier, cut push is not continued
+        self._put = [name, size, 0, 0]  # name, announced size, received, running CRC-32
         self._send("A", {"put": name})
 
     def _cmd_data(self, args):
@@ -253,22 +258,27 @@ class Link:
             raise ValueError("DATA without PUT")
         from binascii import a2b_base64
 
-        self._put[2].extend(a2b_base64(args[0]))
-        if len(self._put[2]) > self._put[1]:
+        chunk = a2b_base64(args[0])
+        put = self._put
+        if put[2] + len(chunk) > put[1]:
             self._put = None
             raise ValueError("more data than announced")
-        self._send("A", {"received": len(self._put[2])})
+        with open(_join(self.root, put[0]) + ".part", "ab") as f:
+            f.write(chunk)
+        put[2] += len(chunk)
+        put[3] = crc32(chunk, put[3])
+        self._send("A", {"received": put[2]})
 
     def _cmd_commit(self, args):
         if self._put is None:
             raise ValueError("COMMIT without PUT")
-        from binascii import crc32
-
-        name, size, data = self._put
+        name, size, received, crc = self._put
         self._put = None
-        if len(data) != size or "%08x" % (crc32(data) & 0xFFFFFFFF) != args[0]:
+        path = _join(self.root, name)
+        if received != size or "%08x" % (crc & 0xFFFFFFFF) != args[0]:
+            os.remove(path + ".part")
             raise ValueError("file arrived damaged; the old one is kept")
-        _write_atomically(_join(self.root, name), data)
+        os.rename(path + ".part", path)
         if self.config_changed:
             self.config_changed()
         self._send("A", {"written": name, "size": size})
