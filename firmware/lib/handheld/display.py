@@ -28,6 +28,7 @@ class Display:
         # What the panel holds, as far as we know; invalid until the first flush sends the whole frame.
         self._shadow = bytearray(_WIDTH * _PAGES)
         self._shadow_mv = memoryview(self._shadow)
+        self._spans = bytearray(2 * _PAGES)  # first and last changed column per page; 255 = unchanged
         self._synced = False
         self._cell = bytearray(8)
         self._cell_fb = None  # built on first use of big() for ASCII: most screens never need it
@@ -93,7 +94,8 @@ class Display:
             return _WINDOW_BYTES + 1 + _WIDTH * _PAGES
         buf = self._buf
         shadow = self._shadow
-        sent = 0
+        spans = self._spans
+        cost = 0
         for page in range(_PAGES):
             end = (page + 1) * _WIDTH
             first = page * _WIDTH
@@ -101,14 +103,29 @@ class Display:
             while first < end and buf[first + 1] == shadow[first]:
                 first += 1
             if first == end:
+                spans[2 * page] = spans[2 * page + 1] = 255  # page unchanged
                 continue
             last = end - 1
             while buf[last + 1] == shadow[last]:
                 last -= 1
-            col0 = first - page * _WIDTH
+            spans[2 * page] = first - page * _WIDTH
+            spans[2 * page + 1] = last - page * _WIDTH
+            cost += _WINDOW_BYTES + 1 + last + 1 - first
+        if cost > _WINDOW_BYTES + 1 + _WIDTH * _PAGES:
+            # Most of the screen changed: one whole frame costs fewer bus bytes than a window per page.
+            self._synced = False
+            return self.flush()
+        drv = self._drv
+        for page in range(_PAGES):
+            col0 = spans[2 * page]
+            if col0 == 255:
+                continue
+            col1 = spans[2 * page + 1]
+            first = page * _WIDTH + col0
+            last = page * _WIDTH + col1
             drv.write_cmd(_SET_COL_ADDR)
             drv.write_cmd(col0)
-            drv.write_cmd(last - page * _WIDTH)
+            drv.write_cmd(col1)
             drv.write_cmd(_SET_PAGE_ADDR)
             drv.write_cmd(page)
             drv.write_cmd(page)
@@ -122,8 +139,7 @@ class Display:
             finally:
                 buf[first] = saved
             self._shadow_mv[first : last + 1] = self._frame[first : last + 1]
-            sent += _WINDOW_BYTES + 1 + last + 1 - first
-        return sent
+        return cost
 
     def power(self, on: bool) -> None:
         # Display off keeps the panel's RAM, so the shadow stays true.
