@@ -13,6 +13,15 @@ for _folder in (ROOT / "firmware", ROOT / "firmware" / "lib"):
         sys.path.insert(0, str(_folder))
 
 
+def pytest_addoption(parser):
+    # Here rather than in tests/hil so that `pytest tests --device PORT` works as well as `pytest tests/hil ...`.
+    parser.addoption(
+        "--device",
+        default="sim",
+        help="hardware-in-the-loop target: 'sim' (the virtual Pico, default) or a Pico's serial port",
+    )
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -15,14 +15,6 @@ from hiltarget import REPORT_DIR, PicoTarget, SimTarget, Target, connected
 from tobs.deploy import FIRMWARE
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--device",
-        default="sim",
-        help="hardware-in-the-loop target: 'sim' (the virtual Pico, default) or a Pico's serial port",
-    )
-
-
 @pytest.fixture(scope="session")
 def bench() -> dict:
     """Figures the tests measure; written to run/hil-report/ when the session ends."""
