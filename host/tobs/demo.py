@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from tobs.sim import Screenshots, parse_script, run_script
 
@@ -37,7 +38,6 @@ def shift_script() -> str:
 
 def run(console: Console, run_dir: Path, db: str | None, heap: str = "128k") -> int:
     from tobs.cli_device import enroll, sync
-    from tobs.cli_register import observations
     from tobs.register.db import open_register
     from tobs.register.queries import list_observations
     from tobs.virtual_pico import VirtualPico
@@ -55,11 +55,21 @@ def run(console: Console, run_dir: Path, db: str | None, heap: str = "128k") -> 
         enroll(site="demo", port=pico.port, db=db)
         time.sleep(0.1)
         sync(port=pico.port, db=db)
-    observations(db=db, site="demo", patient=None, limit=None, as_json=False)
     register = open_register(db, announce=None)
-    count = len(list_observations(register, site="demo"))
-    console.print(f"{count} observations from the demo site in {register.where}; screenshots in {shots.folder}")
-    return count
+    rows = list_observations(register, site="demo")
+    # Narrow enough for an 80-column terminal; `tobs observations` shows every column.
+    table = Table(title=f"The register ({register.where})", title_justify="left")
+    for column in ("Measured (UTC)", "Patient", "Pulse", "Resp", "Temp °C", "Sys BP", "Awareness", "Total"):
+        table.add_column(column, justify="left" if column in ("Measured (UTC)", "Awareness") else "right")
+    for row in rows:
+        temp = f"{row.temp_raw / 10:.1f}" + ("" if row.temp_site == "rectal" else f" {row.temp_site}")
+        when = row.measured_at.strftime("%d-%m %H:%M") if row.measured_at else "unknown"
+        total = f"[bold red]{row.total}[/]" if row.total >= 5 or 3 in row.points.values() else str(row.total)
+        table.add_row(when, str(row.patient), str(row.pulse), str(row.resp), temp, str(row.sys_bp), row.awareness,
+                      total)
+    console.print(table)
+    console.print(f"{len(rows)} observations from the demo site; screenshots of every screen in {shots.folder}")
+    return len(rows)
 
 
 def _stored_records(pico) -> int:
