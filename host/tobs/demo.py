@@ -45,7 +45,7 @@ def run(console: Console, run_dir: Path, db: str | None, heap: str = "128k") -> 
     shots = Screenshots(run_dir / "screenshots")
     with VirtualPico(run_dir / "pico", heap=heap, clock="host") as pico:
         console.print(f"Virtual handheld running; its USB serial port is {pico.port}")
-        if _stored_records(pico) == 0:
+        if not _ever_stored(pico):
             console.print(f"Entering a shift of {len(SHIFT)} patients by keypad ...")
             run_script(pico, parse_script(shift_script()), shots, _Quiet())
             console.print("\n".join(line.rstrip() for line in pico.screen.text_lines()).rstrip())
@@ -72,11 +72,12 @@ def run(console: Console, run_dir: Path, db: str | None, heap: str = "128k") -> 
     return len(rows)
 
 
-def _stored_records(pico) -> int:
+def _ever_stored(pico) -> bool:
+    """Whether this virtual handheld has stored records before (a sync frees their flash, not their numbers)."""
     from tobs.link import Link
 
     with Link(pico.port) as link:
-        return int(link.request("HELLO", expect="H").json()["count"])
+        return int(link.request("HELLO", expect="H").json()["next_seq"]) > 1
 
 
 class _Quiet:

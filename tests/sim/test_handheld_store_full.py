@@ -113,6 +113,9 @@ print("RESULT " + json.dumps({
 """
 
 
+FILLED_DEVICE = "e6605481db123456"  # the device_id in fields() above
+
+
 def fill_flash(image, scratch):
     scratch.mkdir(parents=True, exist_ok=True)
     script = scratch / "fill_flash.py"
@@ -144,6 +147,7 @@ def refused(pico) -> None:
 @pytest.fixture(name="full")
 def full_fixture(tmp_path, sim_build):
     filled = fill_flash(tmp_path / "pico" / "flash.img", tmp_path / "fill")
+    (tmp_path / "pico" / "uid").write_text(FILLED_DEVICE + "\n")  # the device whose records the fill wrote
     pico = start_handheld(tmp_path / "pico", sim_build, timeout=60)
     yield pico, filled
     pico.stop()
@@ -187,3 +191,24 @@ def test_a_full_store_saves_the_last_record_that_fits_then_refuses_and_keeps_eve
     assert last["seq"] == stored + 1
     assert (last["patient"], last["pulse"], last["resp"], last["temp_raw"], last["sys_bp"]) == (7, 88, 18, 372, 131)
     assert (last["staff"], last["total"], last["awareness"]) == (1001, 0, "habitual")
+
+
+def test_a_sync_gives_a_full_store_its_room_back(full, tmp_path):
+    from tobs.link import Link
+    from tobs.register import ingest
+    from tobs.register.db import open_register
+    from tobs.sync import sync
+
+    pico, filled = full
+    login(pico)
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    register = open_register(url, announce=None)
+    key = ingest.enroll_device(register, FILLED_DEVICE, "test")
+    with Link(pico.port) as link:
+        link.request("ENROLL", "test", key.hex(), expect="A")
+    result = sync(pico.port, url, timeout=30)
+    assert (result.new, result.rejected) == (filled["stored"], 0)
+    after = status(pico)
+    assert after["unsynced"] == 0 and after["free_kb"] > 1000  # the synced records' flash is free again
+    pico.press(observation_keys(8, 72, 14, 368, 132, 1) + "##")
+    assert rows(pico)[0:2] == ["Gemt", "Pt 8"]

@@ -178,6 +178,7 @@ class Link:
             "enrolled_site": self.enrolment["site"] if self.enrolment else None,
             "pending": store.pending_count(),
             "count": store.count(),
+            "next_seq": store.next_seq(),
             "boot_count": store.boot_count,
             "ms_since_boot": self.board.ticks_ms(),
             "now": self.board.now(),
@@ -224,7 +225,13 @@ class Link:
             self._send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
             return
         self.store.mark_synced(seq)
-        self._send("A", {"synced_to": seq, "pending": self.store.pending_count()})
+        # The register has them: their flash goes back to new measurements (a full store is full no longer).
+        try:
+            dropped = self.store.compact()
+        except OSError as e:
+            dropped = 0
+            self.board.log("compaction after sync failed, log kept as it was: %r" % (e,))
+        self._send("A", {"synced_to": seq, "pending": self.store.pending_count(), "freed": dropped})
 
     def _cmd_time(self, args):
         self.board.set_clock(int(args[0]))

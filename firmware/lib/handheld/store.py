@@ -5,6 +5,7 @@
 #   records.bin   RECORD_SIZE records back to back, oldest first, seq strictly increasing
 #   synced        highest seq the register acknowledged (u32 + CRC-32), replaced by write-temp-then-rename
 #   boot          power-up counter (u32 + CRC-32), replaced the same way
+#   records.new   only while compact() runs: the unacknowledged records, renamed over records.bin when whole
 #
 # Power loss. An append writes one whole record at the end of the log and flushes (and syncs where the
 # runtime can), so a cut leaves either the old log or the old log plus part of one record. At open the log
@@ -28,6 +29,7 @@ import tobs_record
 
 RECORD_SIZE = tobs_record.RECORD_SIZE
 LOG = "records.bin"
+COMPACTING = "records.new"
 SYNCED = "synced"
 BOOT = "boot"
 
@@ -93,6 +95,10 @@ class RecordStore:
         # A missing or unreadable marker means nothing was acknowledged: everything is sent again, and the
         # register drops what it already has (device id + seq), which is better than losing a record.
         self.acked = acked if acked is not None else 0
+        if _size(_join(root, COMPACTING)) is not None:
+            # A compaction was cut short before its rename: records.bin is still the whole log.
+            os.remove(_join(root, COMPACTING))
+            self.problems.append("unfinished compaction discarded; the log is unchanged")
         self._scan()
         self.boot_count = min(_MAX_BOOT, self._previous_boot() + 1)
         try:
@@ -236,6 +242,10 @@ class RecordStore:
     def count(self):
         return self._count
 
+    def next_seq(self):
+        """The number the next record will get: one more than any record this device ever stored."""
+        return self._next_seq
+
     def pending_count(self):
         return self._pending
 
@@ -251,6 +261,31 @@ class RecordStore:
         for _ in self._slots(seq):
             pending += 1
         self._pending = pending
+
+    def compact(self):
+        """Drop acknowledged records from flash, so a sync frees the space they took; returns how many went.
+
+        The unacknowledged records are copied to records.new, which is made durable and then renamed over
+        records.bin (atomic on LittleFS and POSIX). A cut before the rename leaves the whole old log (the partial
+        copy is removed at the next open); after it, the new one. Sequence numbers go on after the acknowledged
+        seq, which the synced marker keeps. With corrupt slots in the log nothing is compacted: they are kept."""
+        dropped = self._count - self._pending
+        if dropped <= 0 or self.corrupt or self.torn_bytes:
+            return 0
+        path = _join(self.root, COMPACTING)
+        f = self._opener(path, "wb")
+        try:
+            for buf in self._slots(self.acked):
+                f.write(buf)
+            _durable(f)
+        except OSError:
+            f.close()
+            os.remove(path)  # e.g. no room for the copy: the log stays as it was
+            raise
+        f.close()
+        os.rename(path, self._log)
+        self._scan()
+        return dropped
 
     def _slots(self, after):
         """The good records with seq > after, oldest first, each in the same reused buffer."""
