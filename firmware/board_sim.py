@@ -11,6 +11,8 @@ import time
 import machine
 import micropython
 
+from sim_flash import BLOCK, PICO_BLOCKS, FlashImage
+
 NAME = "sim"
 # Set by the host's flash boot script when main.py and everything it imports come from /flash, as on a Pico;
 # False when the firmware runs straight from the repository (the deploy step refuses that virtual Pico).
@@ -18,8 +20,6 @@ boots_from_flash = False
 
 _DISPLAY_ADDR = 0x3C
 _KEYS = b"0123456789*#ABCD"
-_FLASH_BLOCK = 4096
-_FLASH_BLOCKS = 352  # 1,441,792 bytes: what MicroPython's rp2 port gives LittleFS on a 2 MB Pico
 _FLASH_MOUNT = "/flash"
 _BARE_PICO_EPOCH = 1609459200  # 2021-01-01 00:00:00 UTC: where a Pico's RTC starts after power-up
 _ISIG = 0x0001  # termios lflag bit: the terminal turns the interrupt character into SIGINT
@@ -176,39 +176,11 @@ def display_bus():
 
 
 # ---- flash -----------------------------------------------------------------------------------------------------
-class _FlashImage:
-    """Block device over a file of the Pico's flash size (LittleFS's extended interface, with offsets)."""
-
-    def __init__(self, path):
-        self._file = open(path, "r+b")
-
-    def readblocks(self, block, buf, offset=0):
-        self._file.seek(block * _FLASH_BLOCK + offset)
-        self._file.readinto(buf)
-
-    def writeblocks(self, block, buf, offset=0):
-        # Unbuffered file writes go to the kernel at once: a SIGKILL (power cut) loses nothing already written.
-        self._file.seek(block * _FLASH_BLOCK + offset)
-        self._file.write(buf)
-
-    def ioctl(self, op, arg):
-        if op == 4:  # block count
-            return _FLASH_BLOCKS
-        if op == 5:  # block size
-            return _FLASH_BLOCK
-        if op == 6:  # erase: LittleFS never relies on erased bytes reading 0xFF
-            return 0
-        if op == 3:  # sync
-            self._file.flush()
-            return 0
-        return None
-
-
 def _blank_image(path):
-    log("flash: creating a blank %d-byte image" % (_FLASH_BLOCK * _FLASH_BLOCKS))
-    block = b"\xff" * _FLASH_BLOCK
+    log("flash: creating a blank %d-byte image" % (BLOCK * PICO_BLOCKS))
+    block = b"\xff" * BLOCK
     with open(path, "wb") as f:
-        for _ in range(_FLASH_BLOCKS):
+        for _ in range(PICO_BLOCKS):
             f.write(block)
 
 
@@ -218,9 +190,9 @@ def _mount_flash():
         size = os.stat(path)[6]
     except OSError:
         size = -1
-    if size != _FLASH_BLOCK * _FLASH_BLOCKS:
+    if size != BLOCK * PICO_BLOCKS:
         _blank_image(path)
-    dev = _FlashImage(path)
+    dev = FlashImage(path)
     try:
         os.mount(os.VfsLfs2(dev), _FLASH_MOUNT)
     except OSError as e:

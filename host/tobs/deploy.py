@@ -32,7 +32,7 @@ BIN = Path(sys.executable).parent
 # Files that must stay source: MicroPython runs /main.py, never main.mpy.
 KEEP_SOURCE = {"main.py"}
 # Only on the virtual Pico.
-NOT_ON_DEVICE = {"board_sim.py"}
+NOT_ON_DEVICE = {"board_sim.py", "sim_flash.py"}  # the virtual hardware
 # Modules for test builds only (key injection, screen read-back), installed into /lib with test_build=True.
 TEST_BUILD_DIR = "testbuild"
 _VERSION = re.compile(r'^FIRMWARE_VERSION\s*=\s*"([^"]+)"', re.MULTILINE)

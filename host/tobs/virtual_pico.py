@@ -106,6 +106,11 @@ def _python_files(root: Path) -> list[tuple[Path, Path]]:
     return sorted(found)
 
 
+def _board_files(firmware: Path) -> list[tuple[Path, Path]]:
+    """The virtual hardware: the sim board file and its flash chip (compiled beside main.py, like board_pico)."""
+    return [(firmware / name, Path(name)) for name in ("board_sim.py", "sim_flash.py")]
+
+
 def _compile_tree(sources: list[tuple[Path, Path]], out: Path) -> None:
     """Compile each (file, path relative to the import root) to out/*.mpy unless the .mpy is newer.
 
@@ -318,7 +323,7 @@ class VirtualPico:
         # Only the board file: the boot script then puts the flash on the import path, and nothing else.
         if not self.precompile:
             return [self.firmware]  # the boot script replaces sys.path before anything but board_sim is imported
-        _compile_tree([(self.firmware / "board_sim.py", Path("board_sim.py"))], self.build_dir / "board")
+        _compile_tree(_board_files(self.firmware), self.build_dir / "board")
         return [self.build_dir / "board"]
 
     def wait_ready(self, timeout: float = 15) -> None:
@@ -350,7 +355,7 @@ class VirtualPico:
         device = self.build_dir
         _compile_tree(_python_files(self.firmware / "lib") + _python_files(drivers), device / "lib")
         # The board file too, as board_pico.mpy is on the Pico (it sits beside main.py, outside lib/).
-        _compile_tree([(self.firmware / "board_sim.py", Path("board_sim.py"))], device / "board")
+        _compile_tree(_board_files(self.firmware), device / "board")
         for data in self.firmware.iterdir():
             # Modules that find their data files relative to their own location (lib/..) look here.
             link = device / data.name

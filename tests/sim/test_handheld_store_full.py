@@ -33,31 +33,8 @@ import tobs_record
 from handheld import siteconfig
 from handheld.reminders import Reminders
 from handheld.store import RecordStore
-
-BLOCK = 4096
-BLOCKS = 352
+from sim_flash import BLOCK, RamFlash
 ROOT = "/flash"
-
-
-class RamFlash:
-    # As board_sim's _FlashImage: 4 KiB blocks, erase does nothing.
-    def __init__(self):
-        self.mv = memoryview(bytearray(BLOCK * BLOCKS))
-
-    def readblocks(self, block, buf, offset=0):
-        start = block * BLOCK + offset
-        buf[:] = self.mv[start:start + len(buf)]
-
-    def writeblocks(self, block, buf, offset=0):
-        start = block * BLOCK + offset
-        self.mv[start:start + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return BLOCKS
-        if op == 5:
-            return BLOCK
-        return 0
 
 
 def fields(i):

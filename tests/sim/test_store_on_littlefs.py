@@ -16,35 +16,11 @@ import os
 import sys
 
 sys.path.insert(0, "firmware/lib")
+sys.path.insert(0, "firmware")
 import tobs_core
 import tobs_record
 from handheld.store import RecordStore, StoreFull
-
-BLOCK = 4096
-
-
-class RamFlash:
-    def __init__(self, blocks):
-        self.blocks = blocks
-        self.mv = memoryview(bytearray(BLOCK * blocks))
-        self.erased = b"\xff" * BLOCK
-
-    def readblocks(self, block, buf, offset=0):
-        start = block * BLOCK + offset
-        buf[:] = self.mv[start:start + len(buf)]
-
-    def writeblocks(self, block, buf, offset=0):
-        start = block * BLOCK + offset
-        self.mv[start:start + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.blocks
-        if op == 5:
-            return BLOCK
-        if op == 6:
-            self.mv[arg * BLOCK:(arg + 1) * BLOCK] = self.erased
-        return 0
+from sim_flash import BLOCK, RamFlash
 
 
 flash = RamFlash(%(blocks)d)
