@@ -1,14 +1,13 @@
 # Small fakes for the screen-flow tests on both runtimes: a text-grid display with the Display API that
 # records anything the real one would clip or could not draw, and a board whose clock the test moves.
-import os
+
+from scratchfs import REPO, exists, remove_tree, scratch  # noqa: F401  (the flow tests take them from here)
 
 from handheld import font, siteconfig
 from handheld.flow import Flow
 from handheld.reminders import Reminders
 from handheld.store import RecordStore
 
-# Scratch folders live under run/ at the repository root (this file is tests/firmware/flowfakes.py).
-REPO = __file__[: -len("tests/firmware/flowfakes.py")]
 DEFAULT_CONFIG = REPO + "firmware/site_default.json"
 PLENTY = 1 << 30
 # What the firmware draws: the built-in font's printable ASCII and font.py's extra glyphs.
@@ -111,36 +110,6 @@ class FakeBoard:
 
     def advance(self, ms):
         self.ms += ms
-
-
-def exists(path):
-    try:
-        os.stat(path)
-    except OSError:
-        return False
-    return True
-
-
-def remove_tree(path):
-    if not exists(path):
-        return
-    for name in os.listdir(path):
-        child = path + "/" + name
-        if os.stat(child)[0] & 0x4000:
-            remove_tree(child)
-        else:
-            os.remove(child)
-    os.rmdir(path)
-
-
-def scratch(name):
-    """A fresh, empty folder run/test-<name>."""
-    if not exists(REPO + "run"):
-        os.mkdir(REPO + "run")
-    path = REPO + "run/test-" + name
-    remove_tree(path)
-    os.mkdir(path)
-    return path
 
 
 def write(path, data):

@@ -2,14 +2,15 @@
 # write, corruption in the middle of the log, a full filesystem. Runs on CPython and MicroPython.
 import os
 
+from scratchfs import exists, remove_tree
+from scratchfs import scratch as scratch_folder
+
 import tobs_core
 import tobs_record
 from handheld.store import DEFAULT_RESERVE_BYTES, RecordStore, StoreFull
 
 RS = tobs_record.RECORD_SIZE
 PLENTY = 1 << 30
-# Scratch folders live under run/ at the repository root (this file is tests/firmware/test_store.py).
-REPO = __file__[: -len("tests/firmware/test_store.py")]
 
 
 class PowerCut(Exception):
@@ -58,28 +59,8 @@ def cut_opener(suffix, budget):
     return opener
 
 
-def exists(path):
-    try:
-        os.stat(path)
-    except OSError:
-        return False
-    return True
-
-
-def remove_tree(path):
-    if exists(path):
-        for name in os.listdir(path):
-            os.remove(path + "/" + name)
-        os.rmdir(path)
-
-
 def scratch(name):
-    """A fresh, empty folder run/test-store-<name> (the store itself creates it)."""
-    if not exists(REPO + "run"):
-        os.mkdir(REPO + "run")
-    path = REPO + "run/test-store-" + name
-    remove_tree(path)
-    return path
+    return scratch_folder("store-" + name)
 
 
 def file_size(path):
