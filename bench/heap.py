@@ -25,29 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "host"), str(ROOT / "firmware" / "lib")]
 
 import serial  # noqa: E402
+from shift import LOGIN, OBSERVATIONS, BenchError  # noqa: E402
 
 import tobs_link  # noqa: E402
 import tobs_record  # noqa: E402
 from tobs.virtual_pico import VirtualPico  # noqa: E402
 
-LOGIN = "1001#1234#"  # the example site configuration's staff 1001, PIN 1234
-# (what, keys after the patient number's "#" through the key that saves). A mix of the paths a shift takes:
-# calm sets with no action, a set that must document an action, an oral temperature, a confirmed 3 that
-# escalates and needs a reason, and an urgent set whose guidance is scrolled through before saving.
-OBSERVATIONS = (
-    ("calm", "72#16#375#120#1#" "#" "#"),
-    ("action required", "72#22#375#120#1#" "#" "1#"),
-    ("oral temperature", "72#16#A376#120#1#" "#" "#"),
-    ("single 3, reason", "135##16#375#120#1#" "8" "#" "5#" "2#"),
-    ("urgent", "115#22#390#90#2#" "88" "#" "2#"),
-)
 LINK_QUIET_MS = 6000  # longer than the app keeps the sync link loaded without a command
 _READY = re.compile(r"heap (\d+) used (\d+) free")
 _REPORT = re.compile(r"heap: peak (\d+) bytes allocated, (\d+) free now")
 
-
-class BenchError(RuntimeError):
-    """The app did not do what a nurse or the sync expected; the message says what."""
 
 
 def screen_title(pico: VirtualPico) -> str:

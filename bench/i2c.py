@@ -20,25 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "host")]
 
+from shift import LOGIN, OBSERVATIONS, BenchError  # noqa: E402
+
 from tobs.virtual_pico import VirtualPico  # noqa: E402
 
 # A whole frame as the driver sends it: six column/page window commands of 2 bytes each, then the data control
 # byte and the 1,024 frame bytes.
 FULL_FRAME_BYTES = 12 + 1 + 1024
 I2C_HZ = 400_000  # the SSD1306's fast mode; 9 clocks per byte (8 bits and the acknowledge)
-LOGIN = "1001#1234#"  # the example site configuration's staff 1001, PIN 1234
-# (what, keys after the patient number's "#" through the key that saves): the paths a shift takes.
-OBSERVATIONS = (
-    ("calm", "72#16#375#120#1#" "#" "#"),
-    ("action required", "72#22#375#120#1#" "#" "1#"),
-    ("oral temperature", "72#16#A376#120#1#" "#" "#"),
-    ("single 3, reason", "135##16#375#120#1#" "8" "#" "5#" "2#"),
-    ("urgent, scrolled", "115#22#390#90#2#" "88" "#" "2#"),
-)
 
-
-class BenchError(RuntimeError):
-    """The app did not do what a nurse expected; the message says what."""
 
 
 def observation_set(pico: VirtualPico, patient: int, keys: str) -> list[tuple[str, str, int]]:
