@@ -27,9 +27,9 @@ sys.path[:0] = [str(ROOT / "host"), str(ROOT / "firmware" / "lib")]
 import serial  # noqa: E402
 from shift import LOGIN, OBSERVATIONS, BenchError  # noqa: E402
 
-import tobs_link  # noqa: E402
+import tobs_protocol  # noqa: E402
 import tobs_record  # noqa: E402
-from tobs.virtual_pico import VirtualPico  # noqa: E402
+from tobs.device.virtual_pico import VirtualPico  # noqa: E402
 
 LINK_QUIET_MS = 6000  # longer than the app keeps the sync link loaded without a command
 _READY = re.compile(r"heap (\d+) used (\d+) free")
@@ -87,7 +87,7 @@ class SerialLink:
         assert pico.port is not None
         self.pico = pico
         self.port = serial.Serial(pico.port, baudrate=115200, timeout=0.05)
-        self.reader = tobs_link.FrameReader()
+        self.reader = tobs_protocol.FrameReader()
 
     def close(self) -> None:
         self.port.close()
@@ -103,7 +103,7 @@ class SerialLink:
             self.reader.feed(self.port.read(4096))
 
     def ask(self, verb: str, *args: object) -> tuple[str, bytes]:
-        self.port.write(tobs_link.command(verb, *args))
+        self.port.write(tobs_protocol.command(verb, *args))
         kind, payload = self.frame()
         if kind == "X":
             raise BenchError("%s refused: %s" % (verb, payload.decode(errors="replace")))
@@ -115,12 +115,12 @@ def sync(pico: VirtualPico, expected: int) -> dict:
     link = SerialLink(pico)
     key = secrets.token_bytes(32)
     try:
-        link.ask("ENROLL", "bench", tobs_link.to_hex(key))
+        link.ask("ENROLL", "bench", tobs_protocol.to_hex(key))
         _, hello = link.ask("HELLO")
         info = json.loads(hello)
         if info["pending"] != expected:
             raise BenchError("HELLO says %d pending, %d were saved" % (info["pending"], expected))
-        link.port.write(tobs_link.command("PULL", 0, expected + 10))
+        link.port.write(tobs_protocol.command("PULL", 0, expected + 10))
         records = 0
         frames = 0
         while True:
@@ -136,8 +136,8 @@ def sync(pico: VirtualPico, expected: int) -> dict:
         if records != expected or end["count"] != expected:
             raise BenchError("PULL sent %d records (E says %d), expected %d" % (records, end["count"], expected))
         seq = end["last_seq"]
-        tag = tobs_link.ack_tag(key, bytes.fromhex(pico.uid), seq)
-        _, ack = link.ask("ACK", seq, tobs_link.to_hex(tag))
+        tag = tobs_protocol.ack_tag(key, bytes.fromhex(pico.uid), seq)
+        _, ack = link.ask("ACK", seq, tobs_protocol.to_hex(tag))
         if json.loads(ack)["pending"] != 0:
             raise BenchError("records still pending after the acknowledgement: %r" % ack)
         link.ask("TIME", int(time.time()))

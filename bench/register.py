@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests" / "host"), str(ROOT / "firmware" / "lib")]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "firmware" / "lib")]
 
-from pgserver import PostgresServer  # noqa: E402
-from registerdata import record  # noqa: E402
+from postgres_support import PostgresServer  # noqa: E402
+from register_support import record  # noqa: E402
 
 from tobs.register.db import open_register  # noqa: E402
-from tobs.register.ingest import enroll_device, ingest  # noqa: E402
+from tobs.register.ingest import ingest  # noqa: E402
+from tobs.register.keys import enroll_device  # noqa: E402
 
 
 def measure(url: str, size: int) -> dict:

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, "firmware/lib")
 sys.path.insert(0, "firmware")
-from sim_flash import BLOCK, PICO_BLOCKS, RamFlash  # noqa: E402  (the flash chip, not counted below)
+from board_sim_flash import BLOCK, PICO_BLOCKS, RamFlash  # noqa: E402  (the flash chip, not counted below)
 
 gc.collect()
 heap_before = gc.mem_alloc()

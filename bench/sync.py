@@ -18,14 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from tobs.link import Link
-from tobs.register import ingest
+from tobs import firmware
+from tobs.device.link import Link
+from tobs.device.virtual_pico import VirtualPico
+from tobs.ops.sync import sync_port as sync
+from tobs.register import keys
 from tobs.register.db import open_register
-from tobs.sync import sync
-from tobs.virtual_pico import VirtualPico, driver_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+FIRMWARE = firmware.tree()
 
 # Runs on MicroPython: appends N scored records to the store on the virtual Pico's flash image through the real
 # board file and RecordStore, as if a nurse had entered them.
@@ -54,7 +56,7 @@ def fill(run_dir: Path, count: int) -> None:
         os.environ,
         TOBS_SIM_FLASH=str(run_dir / "flash.img"),
         TOBS_SIM_UID=(run_dir / "uid").read_text().strip(),
-        MICROPYPATH=os.pathsep.join([str(ROOT / "firmware" / "lib"), str(ROOT / "firmware"), str(driver_dir(run_dir))]),
+        MICROPYPATH=firmware.micropypath([FIRMWARE / "lib", FIRMWARE, firmware.driver_folder(run_dir)]),
     )
     out = subprocess.run([str(BIN / "micropython"), "-X", "heapsize=4M", str(script), str(count)], env=env,
                          capture_output=True, text=True, check=True)
@@ -66,7 +68,7 @@ def fill(run_dir: Path, count: int) -> None:
 SERVE = """
 import sys
 from pathlib import Path
-from tobs.virtual_pico import VirtualPico
+from tobs.device.virtual_pico import VirtualPico
 pico = VirtualPico(Path(sys.argv[1]), heap=sys.argv[2], repl=sys.argv[3] == "repl").start()
 print(pico.port, flush=True)
 sys.stdin.read()
@@ -108,7 +110,7 @@ def time_sync(run_dir: Path, db_url: str) -> tuple[float, int]:
         register = open_register(db_url, announce=None)
         with Link(pico.port) as link:
             device_id = link.request("HELLO", expect="H").json()["device_id"]
-            link.request("ENROLL", "bench", ingest.enroll_device(register, device_id, "bench").hex(), expect="A")
+            link.request("ENROLL", "bench", keys.enroll_device(register, device_id, "bench").hex(), expect="A")
         start = time.perf_counter()
         result = sync(pico.port, db_url)
         elapsed = time.perf_counter() - start

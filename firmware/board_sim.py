@@ -11,7 +11,7 @@ import time
 import machine
 import micropython
 
-from sim_flash import BLOCK, PICO_BLOCKS, FlashImage
+from board_sim_flash import BLOCK, PICO_BLOCKS, FlashImage
 
 NAME = "sim"
 # Set by the host's flash boot script when main.py and everything it imports come from /flash, as on a Pico;

@@ -4,13 +4,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from testsupport import ROOT, tool
 
-# The firmware's own folders go on sys.path as they are on the device, so the plain test files in
-# tests/firmware import handheld.* the same way under pytest and under tests/mpy_runner.py.
-for _folder in (ROOT / "firmware", ROOT / "firmware" / "lib"):
+# Every test helper module lives in tests/support (named *_support); the firmware's own folders go on sys.path as
+# they are on the device, so the plain test files import handheld.* and the helpers the same way under pytest and
+# under tests/mpy_runner.py.
+_TESTS = Path(__file__).resolve().parent
+for _folder in (_TESTS / "support", _TESTS.parent / "firmware", _TESTS.parent / "firmware" / "lib"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
+
+from tools_support import ROOT, tool  # noqa: E402  (importable once tests/support is on the path)
 
 
 def pytest_addoption(parser):

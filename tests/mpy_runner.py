@@ -4,6 +4,7 @@
 #   mpremote connect PORT mount . exec \
 #     "import sys; sys.path.append('tests'); import mpy_runner; mpy_runner.main(['tests/core'])"
 # Prints one line per failure and a closing "N passed, M failed" line; pytest compares N with its own count.
+# The test helpers come from tests/support, the firmware from firmware/ and firmware/lib, as under pytest.
 import os
 import sys
 
@@ -33,7 +34,7 @@ def run_folder(folder):
 
 
 def main(folders):
-    for path in ("firmware", "firmware/lib"):
+    for path in ("tests/support", "firmware", "firmware/lib"):
         if path not in sys.path:
             sys.path.insert(0, path)
     passed = failed = 0

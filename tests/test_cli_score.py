@@ -3,7 +3,7 @@
 import json
 import subprocess
 
-from testsupport import tool
+from tools_support import tool
 
 import tobs_core
 

@@ -10,7 +10,7 @@ import tokenize
 from importlib import metadata
 from pathlib import Path
 
-from testsupport import ROOT, tool
+from tools_support import ROOT, tool
 
 FIRMWARE = sorted((ROOT / "firmware").rglob("*.py"))
 

@@ -5,7 +5,7 @@ import importlib.util
 import json
 import re
 
-from testsupport import ROOT
+from tools_support import ROOT
 
 # Physical header pin of each RP2040 GPIO on the Pico (from the Pico's pinout).
 HEADER_PIN = {0: 1, 1: 2, 2: 4, 3: 5, 4: 6, 5: 7, 6: 9, 7: 10, 8: 11, 9: 12, 10: 14, 11: 15, 12: 16, 13: 17,

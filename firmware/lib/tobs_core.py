@@ -45,70 +45,17 @@ def fingerprint(bands, awareness, temp_sites, rectal_range):
 
 CORE_ID = fingerprint(BANDS, AWARENESS, TEMP_SITES, RECTAL_RANGE)
 
-LABELS = {
-    "da": {
-        "pulse": "Puls", "resp": "Respiration", "temp": "Temperatur", "sys_bp": "Systolisk BT",
-        "awareness": "Bevidsthed", "temp_site": "Målested",
-        "habitual": "Habituel", "agitated": "Urolig/konfus", "voice": "Reagerer kun på tiltale",
-        "pain": "Reagerer kun på smerte", "unresponsive": "Ingen reaktion",
-        "rectal": "rektal", "oral": "oral", "axillary": "aksillær",
-    },
-    "en": {
-        "pulse": "Pulse", "resp": "Respiration", "temp": "Temperature", "sys_bp": "Systolic BP",
-        "awareness": "Awareness", "temp_site": "Site",
-        "habitual": "Usual for this person", "agitated": "Agitated/confused", "voice": "Responds only to voice",
-        "pain": "Responds only to pain", "unresponsive": "No response",
-        "rectal": "rectal", "oral": "oral", "axillary": "axillary",
-    },
-}
-UNITS = {"pulse": "/min", "resp": "/min", "temp": "°C", "sys_bp": "mmHg", "awareness": ""}
-
-# One sentence per reason, naming the field; {f} is the field's label, {lo}/{hi} the limits.
-_MESSAGES = {
-    "da": {
-        "range": "{f} skal være mellem {lo} og {hi}.",
-        "whole": "{f} skal være et helt tal.",
-        "tenths": "{f} angives med én decimal.",
-        "number": "{f} skal være et tal.",
-        "code": "{f}: ukendt valg.",
-        "rectal": "Mål rektalt: {f} er uden for {lo}-{hi} efter korrektion.",
-    },
-    "en": {
-        "range": "{f} must be between {lo} and {hi}.",
-        "whole": "{f} must be a whole number.",
-        "tenths": "{f} is given with one decimal.",
-        "number": "{f} must be a number.",
-        "code": "{f}: unknown choice.",
-        "rectal": "Measure rectally: {f} is outside {lo}-{hi} after correction.",
-    },
-}
-
-
-def format_tenths(tenths, lang="da"):
-    """37.5 as '37,5' in Danish and '37.5' in English, from integer tenths."""
-    sign = "-" if tenths < 0 else ""
-    tenths = abs(tenths)
-    return "%s%d%s%d" % (sign, tenths // 10, "," if lang == "da" else ".", tenths % 10)
-
-
 class VitalError(ValueError):
-    """A value that cannot be scored; .field names the parameter, .reason says why."""
+    """A value that cannot be scored; .field names the parameter, .reason (a code: range, whole, tenths, number,
+    code, rectal) says why, .lo/.hi are the limits that apply (tenths for temperature)."""
 
     def __init__(self, field, reason, lo=None, hi=None):
         self.field = field
         self.reason = reason
         self.lo = lo
         self.hi = hi
-        super().__init__(self.message("en"))
-
-    def message(self, lang="da"):
-        def shown(v):
-            return format_tenths(v, lang) if self.field == "temp" else str(v)
-
-        text = _MESSAGES[lang][self.reason]
-        lo = "" if self.lo is None else shown(self.lo)
-        hi = "" if self.hi is None else shown(self.hi)
-        return text.replace("{f}", LABELS[lang][self.field]).replace("{lo}", lo).replace("{hi}", hi)
+        # Words for it are in tobs_labels (message()): this file holds the chart's numbers and reason codes only.
+        super().__init__("%s: %s" % (field, reason))
 
 
 class RectalRequired(VitalError):

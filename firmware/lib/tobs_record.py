@@ -34,7 +34,10 @@
 import binascii
 import struct
 
-import tobs_core
+try:
+    from . import tobs_core  # on the PC, where the shared modules are the package tobs.shared
+except ImportError:
+    import tobs_core  # on the handheld, a top-level module in /lib
 
 MAGIC = b"TR"
 FORMAT_VERSION = 1

@@ -1,5 +1,5 @@
 # Both edges of every band of every parameter, and the plausibility limits on both sides.
-from corevectors import VECTORS, check_all, observation, raised, score
+from vectors_support import VECTORS, check_all, observation, raised, score
 
 import tobs_core
 

@@ -1,5 +1,5 @@
 # CORE_ID proves which chart scored a record: derived from the tables, and changed by any change.
-from corevectors import VECTORS
+from vectors_support import VECTORS
 
 import tobs_core
 
@@ -32,3 +32,11 @@ def test_changing_any_band_edge_changes_the_core_id():
             seen.add(ident)
     other_site = (("rectal", 0), ("oral", 5), ("axillary", 5))
     assert tobs_core.fingerprint(tobs_core.BANDS, tobs_core.AWARENESS, other_site, tobs_core.RECTAL_RANGE) not in seen
+
+
+def test_the_chart_file_holds_no_words_and_moving_them_kept_the_core_id():
+    # Labels and messages moved from tobs_core to tobs_labels, which is not a clinical change: the reviewed ID
+    # stays what it was before the move.
+    assert tobs_core.CORE_ID == "471dd1d7"
+    for name in ("LABELS", "UNITS", "format_tenths", "_MESSAGES"):
+        assert not hasattr(tobs_core, name), name

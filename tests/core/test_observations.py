@@ -1,5 +1,5 @@
 # Whole observation sets: every parameter's points, the total and the rectal-equivalent temperature.
-from corevectors import VECTORS, check_all, score
+from vectors_support import VECTORS, check_all, score
 
 import tobs_core
 

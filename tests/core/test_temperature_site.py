@@ -1,7 +1,8 @@
 # Temperature sites: oral +0.5, axillary +1.0, and the rule that sends non-rectal extremes to rectal.
-from corevectors import VECTORS, check_all, observation, raised
+from vectors_support import VECTORS, check_all, observation, raised
 
 import tobs_core
+import tobs_labels
 
 
 def test_each_site_is_corrected_and_scored_or_sent_to_rectal():
@@ -29,7 +30,7 @@ def test_rectal_required_is_a_vital_error_for_callers_that_only_catch_that():
     error = raised(tobs_core.score, **observation(temp=35.0, temp_site="oral"))
     assert isinstance(error, tobs_core.VitalError)
     assert isinstance(error, ValueError)
-    assert "36" in error.message("da") and "rektalt" in error.message("da")
+    assert "36" in tobs_labels.message(error, "da") and "rektalt" in tobs_labels.message(error, "da")
 
 
 def test_temperatures_compare_exactly_in_tenths():

@@ -4,10 +4,10 @@
 import json
 import sys
 
-from flowfakes import DEFAULT_CONFIG, Rig, read
+from flow_support import DEFAULT_CONFIG, Rig, read
 
 import tobs_core
-from handheld import flow, siteconfig, text
+from handheld import siteconfig_load, text, ui
 
 LOGIN = "1001#1234#"
 NORMAL = "42#72#16#375#120#1"  # patient 42 ... awareness habitual: total 0
@@ -15,13 +15,13 @@ NORMAL = "42#72#16#375#120#1"  # patient 42 ... awareness habitual: total 0
 
 def measuring(name, keys=""):
     rig = Rig(name).keys(LOGIN + "#")
-    assert rig.flow.state == flow.PATIENT
+    assert rig.flow.state == ui.PATIENT
     return rig.keys(keys)
 
 
 def to_review(rig, vitals=NORMAL):
     rig.keys(vitals + "#")
-    assert rig.flow.state == flow.REVIEW, (rig.flow.state, rig.disp.screen())
+    assert rig.flow.state == ui.REVIEW, (rig.flow.state, rig.disp.screen())
 
 
 def wrapped(sentence):
@@ -40,14 +40,14 @@ def test_the_start_screen_says_decision_support_and_example_and_asks_for_the_sta
 
 def test_a_normal_measurement_is_saved_with_exactly_the_agreed_fields():
     rig = measuring("flow-normal")
-    to_review(rig, "42#72#22#375#120#1")  # respiration 22 scores 2: total 2, band 2-4
+    to_review(rig, "42#72#22#375#120#1")  # respiration 22 scores 2: total 2, level 2-4
     screen = rig.disp.screen()
     assert "Pt 42" in screen and "TOBS i alt" in screen and "2" in rig.disp.bigs
     assert rig.disp.lines()[2] == "Puls" + " " * 7 + "72  0" and rig.disp.lines()[3].endswith("22  2")
     rig.keys("#")
-    assert rig.flow.state == flow.ACTION and rig.disp.lines()[0] == "Handling udført:"
+    assert rig.flow.state == ui.ACTION and rig.disp.lines()[0] == "Handling udført:"
     rig.keys("2#")  # "Kont. læge" does not need a reason
-    assert rig.flow.state == flow.SAVED and rig.disp.lines()[0] == "Gemt"
+    assert rig.flow.state == ui.SAVED and rig.disp.lines()[0] == "Gemt"
     assert "Kont. læge" in rig.disp.screen() and "Mål igen om 2 t." in rig.disp.screen()
     records = rig.records()
     assert len(records) == 1
@@ -61,7 +61,7 @@ def test_a_normal_measurement_is_saved_with_exactly_the_agreed_fields():
         "core_id": tobs_core.CORE_ID, "config_id": rig.site.config_id, "action": 2, "reason": 0,
     }, r
     rig.keys("#")  # next patient
-    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "" and rig.flow.values == {}
+    assert rig.flow.state == ui.PATIENT and rig.flow.entry == "" and rig.flow.values == {}
     rig.done()
 
 
@@ -95,7 +95,7 @@ def test_the_review_shows_every_value_with_points_the_total_and_scrolls_to_the_g
 
 def test_an_urgent_band_shows_its_guidance_inverse_with_who_to_call():
     rig = measuring("flow-urgent")
-    to_review(rig, "42#115#22#390#90#2")  # 2 + 2 + 2 + 1 + 1 = 8: band 5+
+    to_review(rig, "42#115#22#390#90#2")  # 2 + 2 + 2 + 1 + 1 = 8: level 5+
     assert "8" in rig.disp.bigs
     lines = rig.flow.review
     guidance = [line for line, inverse in lines if inverse]
@@ -106,7 +106,7 @@ def test_an_urgent_band_shows_its_guidance_inverse_with_who_to_call():
 def test_a_single_3_escalates_to_the_any_three_band():
     rig = measuring("flow-any3")
     to_review(rig, "42#135##16#375#120#1")  # pulse 135 scores 3 (confirmed), total 3
-    assert rig.flow.result.total == 3 and rig.flow.band["id"] == "any3"
+    assert rig.flow.result.total == 3 and rig.flow.guidance["id"] == "any3"
     rig.done()
 
 
@@ -129,9 +129,9 @@ def test_each_implausible_value_is_refused_naming_the_field_and_stays_for_correc
 def test_confirming_an_empty_field_asks_for_a_value():
     rig = measuring("flow-empty")
     rig.keys("#")
-    assert rig.flow.state == flow.PATIENT and wrapped("Skriv patientens nummer.") in rig.disp.screen()
+    assert rig.flow.state == ui.PATIENT and wrapped("Skriv patientens nummer.") in rig.disp.screen()
     rig.keys("0#")
-    assert rig.flow.state == flow.PATIENT and "Patientnummer" in rig.disp.screen()
+    assert rig.flow.state == ui.PATIENT and "Patientnummer" in rig.disp.screen()
     rig.keys("*42#")
     assert rig.flow.state == "pulse"
     rig.keys("#")
@@ -150,26 +150,26 @@ def test_the_keypad_only_takes_as_many_digits_as_a_field_can_hold():
 def test_a_wrong_pin_or_unknown_staff_number_stays_on_its_screen():
     rig = Rig("flow-pin")
     rig.keys("4242#")
-    assert rig.flow.state == flow.START and "Ukendt" in rig.disp.screen()
+    assert rig.flow.state == ui.START and "Ukendt" in rig.disp.screen()
     rig.keys("#")
     assert "Skriv dit" in rig.disp.screen()
     rig.keys("1001#")
-    assert rig.flow.state == flow.PIN and rig.disp.lines()[0] == "Medarb. 1001"
+    assert rig.flow.state == ui.PIN and rig.disp.lines()[0] == "Medarb. 1001"
     assert rig.disp.lines()[7] == "#=OK  *=ret"  # no C here: there is no measurement to cancel
     rig.keys("99")
     assert "**_" in rig.disp.bigs and "99" not in rig.disp.screen()
     rig.keys("99#")
-    assert rig.flow.state == flow.PIN and rig.flow.entry == ""
+    assert rig.flow.state == ui.PIN and rig.flow.entry == ""
     assert rig.disp.lines()[4:6] == ["Forkert PIN.", "Prøv igen."]
     assert rig.flow.staff is None
     rig.keys("#")
-    assert rig.flow.state == flow.PIN and "Skriv din" in rig.disp.screen()
+    assert rig.flow.state == ui.PIN and "Skriv din" in rig.disp.screen()
     rig.keys("*")  # back to the staff number
-    assert rig.flow.state == flow.START
+    assert rig.flow.state == ui.START
     rig.keys("1002#5678#")
-    assert rig.flow.state == flow.HOME and rig.flow.staff == 1002
+    assert rig.flow.state == ui.HOME and rig.flow.staff == 1002
     rig.keys("*")  # log out
-    assert rig.flow.state == flow.START and rig.flow.staff is None
+    assert rig.flow.state == ui.START and rig.flow.staff is None
     rig.done()
 
 
@@ -183,23 +183,23 @@ def test_star_deletes_digits_and_on_an_empty_field_goes_back_with_the_value_kept
     rig.keys("*8#")
     assert rig.flow.values["pulse"] == 78 and rig.flow.state == "resp"
     rig.keys("*" + "**" + "*")  # resp empty -> pulse "78" -> deleted -> back to patient
-    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "42"
+    assert rig.flow.state == ui.PATIENT and rig.flow.entry == "42"
     rig.keys("***")
-    assert rig.flow.state == flow.HOME
+    assert rig.flow.state == ui.HOME
     rig.done()
 
 
 def test_star_goes_back_from_awareness_review_action_and_reason():
     rig = measuring("flow-back-menus")
     to_review(rig, "42#72#22#375#120#1")
-    rig.keys("#5#")  # action Observeres in an escalating band: a reason is needed
-    assert rig.flow.state == flow.REASON
+    rig.keys("#5#")  # action Observeres in an escalating level: a reason is needed
+    assert rig.flow.state == ui.REASON
     rig.keys("*")
-    assert rig.flow.state == flow.ACTION
+    assert rig.flow.state == ui.ACTION
     rig.keys("*")
-    assert rig.flow.state == flow.REVIEW
+    assert rig.flow.state == ui.REVIEW
     rig.keys("*")
-    assert rig.flow.state == flow.AWARENESS and rig.flow.choice == 0
+    assert rig.flow.state == ui.AWARENESS and rig.flow.choice == 0
     rig.keys("*")
     assert rig.flow.state == "sys_bp" and rig.flow.entry == "120"
     assert rig.records() == []
@@ -216,7 +216,7 @@ def test_cancel_asks_first_and_can_be_aborted():
     assert rig.flow.overlay is None and rig.flow.state == "resp" and rig.flow.entry == "1"
     rig.keys("6#375#120#1#")
     rig.keys("C#")
-    assert rig.flow.state == flow.HOME and rig.flow.values == {} and rig.records() == []
+    assert rig.flow.state == ui.HOME and rig.flow.values == {} and rig.records() == []
     assert "measurement cancelled" in rig.board.logs
     rig.done()
 
@@ -233,11 +233,11 @@ def test_a_value_worth_3_points_must_be_confirmed_or_re_entered():
     rig.keys("5#")  # no response scores 3 as well
     assert rig.flow.overlay == "confirm3" and "Ingen reaktion" in rig.disp.screen()
     rig.keys("*")
-    assert rig.flow.state == flow.AWARENESS and rig.flow.choice is None
+    assert rig.flow.state == ui.AWARENESS and rig.flow.choice is None
     rig.keys("#")
     assert rig.disp.lines()[0] == "Vælg 1-5."
     rig.keys("5#" "#")
-    assert rig.flow.state == flow.REVIEW and rig.flow.result.total == 6
+    assert rig.flow.state == ui.REVIEW and rig.flow.result.total == 6
     rig.done()
 
 
@@ -275,15 +275,15 @@ def test_observe_in_an_escalating_band_needs_a_reason_and_the_reason_is_stored()
     rig = measuring("flow-reason")
     to_review(rig, "42#72#22#375#120#1")
     rig.keys("##")
-    assert rig.flow.state == flow.ACTION and rig.disp.lines()[0] == "Vælg handling"
+    assert rig.flow.state == ui.ACTION and rig.disp.lines()[0] == "Vælg handling"
     rig.keys("5#")
-    assert rig.flow.state == flow.REASON and rig.disp.lines()[0] == "Begrundelse:"
+    assert rig.flow.state == ui.REASON and rig.disp.lines()[0] == "Begrundelse:"
     rig.keys("#")
     assert rig.disp.lines()[0] == "Vælg begrundelse"
     rig.keys("3")
     assert rig.disp.inverse_rows() == [0, 3]
     rig.keys("#")
-    assert rig.flow.state == flow.SAVED
+    assert rig.flow.state == ui.SAVED
     r = rig.records()[0]
     assert (r["action"], r["reason"]) == (5, 3)
     rig.done()
@@ -295,9 +295,9 @@ def test_a_low_band_takes_observe_without_a_reason_and_may_skip_the_action():
     rig.keys("#")
     assert rig.disp.lines()[0] == "Evt. handling:"
     rig.keys("#")
-    assert rig.flow.state == flow.SAVED and "Ingen påmindelse" in rig.disp.screen()
+    assert rig.flow.state == ui.SAVED and "Ingen påmindelse" in rig.disp.screen()
     rig.keys("#" + NORMAL + "#" + "#5#")
-    assert rig.flow.state == flow.SAVED
+    assert rig.flow.state == ui.SAVED
     assert [(r["action"], r["reason"]) for r in rig.records()] == [(0, 0), (5, 0)]
     rig.done()
 
@@ -308,7 +308,7 @@ def test_idle_logout_discards_the_unsaved_entry_after_the_configured_minutes():
     assert not rig.flow.tick() and rig.flow.state == "resp"
     rig.board.advance(1)
     assert rig.flow.tick()
-    assert rig.flow.state == flow.START and rig.flow.staff is None and rig.flow.values == {}
+    assert rig.flow.state == ui.START and rig.flow.staff is None and rig.flow.values == {}
     assert rig.disp.lines()[0] == "TOBS  EKSEMPEL" and rig.records() == []
     assert "idle logout: unsaved entry discarded" in rig.board.logs
     rig.board.advance(3600000)
@@ -325,7 +325,7 @@ def test_a_key_restarts_the_idle_time():
     rig.keys("4")
     rig.board.advance(9 * 60000)
     rig.flow.tick()
-    assert rig.flow.state == flow.PATIENT and rig.flow.entry == "4"
+    assert rig.flow.state == ui.PATIENT and rig.flow.entry == "4"
     rig.done()
 
 
@@ -335,7 +335,7 @@ def test_idle_logout_after_save_was_pressed_keeps_the_measurement_without_an_act
     rig.keys("#5")
     rig.board.advance(10 * 60000)
     rig.flow.tick()
-    assert rig.flow.state == flow.START
+    assert rig.flow.state == ui.START
     assert [(r["patient"], r["action"], r["reason"]) for r in rig.records()] == [(42, 0, 0)]
     rig.done()
 
@@ -351,10 +351,10 @@ def wait(rig, minutes):
 
 def test_home_lists_overdue_patients_first_and_inverse_then_those_due_soon():
     rig = measuring("flow-home")
-    rig.keys("42#72#22#375#120#1#" "#2#")  # patient 42: band 2-4, again in 120 min
+    rig.keys("42#72#22#375#120#1#" "#2#")  # patient 42: level 2-4, again in 120 min
     rig.keys("#" "7#72#16#375#120#" "2#" "#" "#")  # patient 7: total 1, again in 480 min
     rig.keys("*")
-    assert rig.flow.state == flow.HOME and "Ingen målinger" in rig.disp.screen()
+    assert rig.flow.state == ui.HOME and "Ingen målinger" in rig.disp.screen()
     assert wait(rig, 61)  # a new minute: the list is redrawn
     assert rig.disp.lines()[1] == "Pt 42" + " " * 8 + "59m" and rig.disp.inverse_rows() == [0]
     assert not rig.flow.tick()  # same minute: nothing to redraw
@@ -373,28 +373,28 @@ def test_a_full_store_refuses_before_vitals_and_at_save_without_losing_the_entry
     rig = Rig("flow-full").keys(LOGIN)
     rig.free = 0
     rig.keys("#")
-    assert rig.flow.state == flow.HOME and rig.flow.overlay == "notice"
+    assert rig.flow.state == ui.HOME and rig.flow.overlay == "notice"
     assert rig.disp.lines()[1:3] == ["Hukommelse fuld", "– synkronisér"]
     rig.keys("5")  # any key closes the notice
-    assert rig.flow.overlay is None and rig.flow.state == flow.HOME
+    assert rig.flow.overlay is None and rig.flow.state == ui.HOME
     rig.free = 1 << 20
     rig.keys("#")
     to_review(rig, "42#72#22#375#120#1")
     rig.free = 0
     rig.keys("#")
-    assert rig.flow.state == flow.REVIEW and "Hukommelse fuld" in rig.disp.screen()
+    assert rig.flow.state == ui.REVIEW and "Hukommelse fuld" in rig.disp.screen()
     rig.keys("#")  # close the notice; the entry is still there
     rig.free = 1 << 20
     rig.keys("#1")
     rig.free = 0  # full between the review and the save itself: StoreFull from append
     rig.keys("#")
-    assert rig.flow.state == flow.ACTION and rig.flow.overlay == "notice" and rig.records() == []
+    assert rig.flow.state == ui.ACTION and rig.flow.overlay == "notice" and rig.records() == []
     rig.free = 1 << 20
     rig.keys("*#")
-    assert rig.flow.state == flow.SAVED and len(rig.records()) == 1
+    assert rig.flow.state == ui.SAVED and len(rig.records()) == 1
     rig.free = 0
     rig.keys("#")  # next patient refused too
-    assert rig.flow.state == flow.HOME and rig.flow.overlay == "notice"
+    assert rig.flow.state == ui.HOME and rig.flow.overlay == "notice"
     rig.done()
 
 
@@ -446,9 +446,9 @@ def test_english_screens_fit_too():
     rig.keys("#16#A350#")
     assert rig.disp.lines()[4:6] == ["Measure rectally", "(corr. 35.5)."]
     rig.keys("375#120#1#")
-    assert rig.disp.lines()[1] == "TOBS total" and rig.flow.band["id"] == "any3"
+    assert rig.disp.lines()[1] == "TOBS total" and rig.flow.guidance["id"] == "any3"
     rig.keys("8D8" "#" "#1#")
-    assert rig.flow.state == flow.SAVED and rig.disp.lines()[0] == "Saved"
+    assert rig.flow.state == ui.SAVED and rig.disp.lines()[0] == "Saved"
     rig.keys("*")
     assert rig.disp.lines()[7] == "#=new  *=log out"
     rig.done()
@@ -462,7 +462,7 @@ def test_a_new_site_configuration_takes_effect_on_the_screen():
     root = rig.root
     with open(root + "/site.json", "wb") as f:
         f.write(json.dumps(data).encode())
-    site = siteconfig.load(root, DEFAULT_CONFIG)
+    site = siteconfig_load.load(root, DEFAULT_CONFIG)
     rig.flow.set_site(site)
     assert rig.disp.lines()[0] == "TOBS" and rig.disp.lines()[4] == "Staff number:"
     rig.keys(LOGIN + "#" + NORMAL + "###")
@@ -472,9 +472,9 @@ def test_a_new_site_configuration_takes_effect_on_the_screen():
 
 def test_home_shows_five_reminders_and_how_many_more_when_they_do_not_fit():
     rig = Rig("flow-home-more").keys(LOGIN)
-    band = rig.site.band_for(3, True)  # 60 minutes
+    level = rig.site.guidance_for(3, True)  # 60 minutes
     for patient in range(1, 9):
-        rig.reminders.saved(patient, rig.board.now() - 3600 - patient * 60, band)
+        rig.reminders.saved(patient, rig.board.now() - 3600 - patient * 60, level)
     rig.keys("0")  # any key on home redraws it
     lines = rig.disp.lines()
     assert [line[:5] for line in lines[1:6]] == ["Pt 8 ", "Pt 7 ", "Pt 6 ", "Pt 5 ", "Pt 4 "]
@@ -494,29 +494,29 @@ def test_only_the_screen_group_in_use_is_loaded_and_the_status_screen_only_while
     rig.keys("#")
     assert loaded_screens() == ["entry"] and rig.flow.state == "sys_bp"
     rig.keys("120#1#")
-    assert rig.flow.state == flow.REVIEW and loaded_screens() == ["review"]
+    assert rig.flow.state == ui.REVIEW and loaded_screens() == ["review"]
     rig.keys("*")  # back to awareness: the entry screens come back, the review goes
-    assert rig.flow.state == flow.AWARENESS and loaded_screens() == ["entry"]
+    assert rig.flow.state == ui.AWARENESS and loaded_screens() == ["entry"]
     rig.keys("##" "#")
-    assert rig.flow.state == flow.SAVED and loaded_screens() == ["review"]
+    assert rig.flow.state == ui.SAVED and loaded_screens() == ["review"]
     rig.keys("*")
-    assert rig.flow.state == flow.HOME and loaded_screens() == ["home"]
+    assert rig.flow.state == ui.HOME and loaded_screens() == ["home"]
     rig.keys("D")
     rig.board.advance(10 * 60000)
     rig.flow.tick()  # idle logout from the status screen
-    assert rig.flow.state == flow.START and loaded_screens() == ["entry"]
+    assert rig.flow.state == ui.START and loaded_screens() == ["entry"]
     rig.done()
 
 
 def test_a_new_site_configuration_guides_the_review_on_screen():
     rig = measuring("flow-new-site-review")
     to_review(rig, "42#72#22#375#120#1")
-    assert rig.flow.band["id"] == "2-4" and rig.flow.review[-1][0] == "Mål igen om 2 t."
+    assert rig.flow.guidance["id"] == "2-4" and rig.flow.review[-1][0] == "Mål igen om 2 t."
     data = json.loads(read(DEFAULT_CONFIG).decode())
     data["language"] = "en"
-    data["bands"][2]["remeasure_min"] = 90
-    rig.flow.set_site(siteconfig.parse(json.dumps(data).encode()))
-    assert rig.flow.state == flow.REVIEW
+    data["guidance"][2]["remeasure_min"] = 90
+    rig.flow.set_site(siteconfig_load.parse(json.dumps(data).encode()))
+    assert rig.flow.state == ui.REVIEW
     assert [line for line, _ in rig.flow.review[-2:]] == ["Measure again in", "90 min."]
     assert rig.flow.review[-3] == ("Phone 5555", True) and rig.disp.lines()[1] == "TOBS total"
     rig.done()

@@ -1,6 +1,6 @@
 # The handheld's extra glyphs: one 8x8 cell per character, all different, and every character the screens can
-# show (strings of both languages, tobs_core's labels and units) is in the built-in font or in font.py.
-import tobs_core
+# show (strings of both languages, the chart labels and units) is in the built-in font or in font.py.
+import tobs_labels
 from handheld import font, text
 
 
@@ -17,8 +17,8 @@ def test_every_character_the_screens_use_can_be_drawn():
     shown = []
     for lang in ("da", "en"):
         shown += list(text.strings(lang).values())
-        shown += list(tobs_core.LABELS[lang].values())
-    shown += list(tobs_core.UNITS.values())
+        shown += list(tobs_labels.LABELS[lang].values())
+    shown += list(tobs_labels.UNITS.values())
     missing = set()
     for s in shown:
         for ch in text.plain(s):

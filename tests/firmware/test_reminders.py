@@ -2,10 +2,10 @@
 # file replaced atomically, rebuilt from the records when the file is missing, broken or from another config.
 import json
 
-from flowfakes import DEFAULT_CONFIG, PLENTY, exists, read, remove_tree, scratch, write
+from flow_support import DEFAULT_CONFIG, PLENTY, exists, read, remove_tree, scratch, write
 
 import tobs_core
-from handheld import reminders, siteconfig
+from handheld import reminders, siteconfig_load
 from handheld.store import RecordStore
 
 T0 = 1790000000
@@ -13,7 +13,7 @@ T0 = 1790000000
 
 def setup(name):
     root = scratch("reminders-" + name)
-    site = siteconfig.load(root, DEFAULT_CONFIG)
+    site = siteconfig_load.load(root, DEFAULT_CONFIG)
     return root, site, RecordStore(root, free_bytes=lambda: PLENTY)
 
 
@@ -29,24 +29,24 @@ def observation(patient, measured_at, pulse=72, resp=16):
     }
 
 
-def band(site, total, any_three=False):
-    return site.band_for(total, any_three)
+def level(site, total, any_three=False):
+    return site.guidance_for(total, any_three)
 
 
 def test_a_save_sets_the_next_due_time_from_the_band_and_lists_due_then_overdue():
     root, site, store = setup("due")
     r = reminders.Reminders(root, site).open(store)
     assert r.next_due == {} and r.problem is None
-    r.saved(42, T0, band(site, 2))  # 120 min
-    r.saved(7, T0, band(site, 1))  # 480 min
-    r.saved(9, T0, band(site, 0))  # no reminder
+    r.saved(42, T0, level(site, 2))  # 120 min
+    r.saved(7, T0, level(site, 1))  # 480 min
+    r.saved(9, T0, level(site, 0))  # no reminder
     assert r.due_at(42) == T0 + 7200 and r.due_at(7) == T0 + 480 * 60 and r.due_at(9) is None
     assert r.first_due(T0, 6) == ([], 0)
     assert r.first_due(T0 + 3600, 6) == ([(42, T0 + 7200)], 1)  # due within the hour, not yet overdue
     assert r.first_due(T0 + 7200, 6) == ([(42, T0 + 7200)], 1)  # now overdue (due <= now)
     late = T0 + 480 * 60
     assert r.first_due(late, 6) == ([(42, T0 + 7200), (7, late)], 2)  # longest overdue first
-    r.saved(42, late, band(site, 0))  # measured again and fine: the reminder goes
+    r.saved(42, late, level(site, 0))  # measured again and fine: the reminder goes
     assert r.first_due(late, 6) == ([(7, late)], 1)
     remove_tree(root)
 
@@ -54,10 +54,10 @@ def test_a_save_sets_the_next_due_time_from_the_band_and_lists_due_then_overdue(
 def test_overdue_come_before_due_soon_and_due_soon_the_soonest_first():
     root, site, store = setup("soon")
     r = reminders.Reminders(root, site).open(store)
-    r.saved(1, T0, band(site, 9))  # 60 min
-    r.saved(2, T0 - 1800, band(site, 9))
-    r.saved(3, T0 + 600, band(site, 9))
-    r.saved(4, T0 - 7200, band(site, 9))  # overdue at T0 + 601
+    r.saved(1, T0, level(site, 9))  # 60 min
+    r.saved(2, T0 - 1800, level(site, 9))
+    r.saved(3, T0 + 600, level(site, 9))
+    r.saved(4, T0 - 7200, level(site, 9))  # overdue at T0 + 601
     assert [p for p, _ in r.first_due(T0 + 601, 6)[0]] == [4, 2, 1, 3]
     assert r.first_due(T0 + 601, 6, within_s=3000) == ([(4, T0 - 3600), (2, T0 + 1800), (1, T0 + 3600)], 3)
     remove_tree(root)
@@ -68,8 +68,8 @@ def test_only_the_rows_asked_for_are_listed_with_the_count_of_all():
     r = reminders.Reminders(root, site).open(store)
     # Saved in an order that is neither the due order nor its reverse, with two equal due times.
     for patient, minutes_ago in ((5, 10), (11, 70), (3, 40), (8, 70), (20, 5), (1, 55), (9, 30), (2, 65)):
-        r.saved(patient, T0 - minutes_ago * 60, band(site, 9))  # due 60 min after the save
-    r.saved(30, T0 + 5000, band(site, 9))  # not due within the hour
+        r.saved(patient, T0 - minutes_ago * 60, level(site, 9))  # due 60 min after the save
+    r.saved(30, T0 + 5000, level(site, 9))  # not due within the hour
     first, total = r.first_due(T0, 5)
     assert total == 8 and first == [(8, T0 - 600), (11, T0 - 600), (2, T0 - 300), (1, T0 + 300), (3, T0 + 1200)]
     assert r.first_due(T0, 8)[0][:5] == first and len(r.first_due(T0, 20)[0]) == 8
@@ -80,7 +80,7 @@ def test_only_the_rows_asked_for_are_listed_with_the_count_of_all():
 def test_the_file_is_replaced_atomically_and_read_back():
     root, site, store = setup("file")
     r = reminders.Reminders(root, site).open(store)
-    r.saved(42, T0, band(site, 3, True))
+    r.saved(42, T0, level(site, 3, True))
     assert exists(root + "/reminders.json") and not exists(root + "/reminders.json.tmp")
     again = reminders.Reminders(root, site).open(store)
     assert again.next_due == {42: T0 + 3600} and again.problem is None
@@ -90,7 +90,7 @@ def test_the_file_is_replaced_atomically_and_read_back():
 def test_a_missing_file_is_rebuilt_from_the_records():
     root, site, store = setup("rebuild")
     store.append(observation(42, T0, resp=22))  # total 2: 120 min
-    store.append(observation(7, T0 + 60, pulse=135))  # a single 3: any3 band, 60 min
+    store.append(observation(7, T0 + 60, pulse=135))  # a single 3: any3 level, 60 min
     store.append(observation(8, T0, resp=22))
     store.append(observation(8, T0 + 120))  # later and fine: no reminder for 8
     r = reminders.Reminders(root, site).open(store)
@@ -119,7 +119,7 @@ def test_the_list_is_bounded_dropping_the_longest_overdue():
     root, site, store = setup("bounded")
     r = reminders.Reminders(root, site).open(store)
     for patient in range(1, reminders.MAX_PATIENTS + 3):
-        r.saved(patient, T0 + patient, band(site, 9))
+        r.saved(patient, T0 + patient, level(site, 9))
     assert len(r.next_due) == reminders.MAX_PATIENTS
     assert r.due_at(1) is None and r.due_at(2) is None and r.due_at(3) is not None
     remove_tree(root)
@@ -129,10 +129,10 @@ def test_a_save_cut_short_before_the_file_was_replaced_is_caught_up_from_the_rec
     root, site, store = setup("catch-up")
     r = reminders.Reminders(root, site).open(store)
     seq = store.append(observation(42, T0, resp=22))  # total 2: 120 min
-    r.saved(42, T0, band(site, 2))
+    r.saved(42, T0, level(site, 2))
     assert json.loads(read(root + "/reminders.json").decode())["seq"] == seq
     # The power goes after the next two records are stored, before reminders.json is written again.
-    store.append(observation(7, T0 + 60, pulse=135))  # any3 band: 60 min
+    store.append(observation(7, T0 + 60, pulse=135))  # any3 level: 60 min
     store.append(observation(42, T0 + 120))  # measured again and fine: no reminder for 42
     again = reminders.Reminders(root, site).open(RecordStore(root, free_bytes=lambda: PLENTY))
     assert again.next_due == {7: T0 + 60 + 3600} and "brought up to date" in again.problem

@@ -1,14 +1,14 @@
 # Site configuration: the shipped example loads and is marked, a usable site.json wins, a broken one never
-# bricks the device (fallback + warning), guidance picks the right band, PINs check. Both runtimes.
+# bricks the device (fallback + warning), guidance picks the right level, PINs check. Both runtimes.
 import json
 import sys
 from binascii import hexlify
 from hashlib import sha256
 
-from flowfakes import DEFAULT_CONFIG, read, remove_tree, scratch, write
+from flow_support import DEFAULT_CONFIG, read, remove_tree, scratch, write
 
 import tobs_core
-from handheld import siteconfig, text
+from handheld import siteconfig, siteconfig_check, siteconfig_load, text
 
 
 def default_data():
@@ -20,7 +20,7 @@ def load_with(name, site_json):
     if site_json is not None:
         write(root + "/site.json", site_json)
     try:
-        return siteconfig.load(root, DEFAULT_CONFIG)
+        return siteconfig_load.load(root, DEFAULT_CONFIG)
     finally:
         remove_tree(root)
 
@@ -40,7 +40,7 @@ def test_the_default_is_found_next_to_main_py_without_being_told():
     assert siteconfig.DEFAULT_PATH.endswith("firmware/site_default.json")
     assert read(siteconfig.DEFAULT_PATH) == read(DEFAULT_CONFIG)
     root = scratch("siteconfig-nopath")
-    site = siteconfig.load(root)
+    site = siteconfig_load.load(root)
     remove_tree(root)
     assert site.example and site.config_id == siteconfig.config_id(read(DEFAULT_CONFIG))
 
@@ -67,9 +67,9 @@ def broken_variants():
         change(data)
         out.append((name, json.dumps(data).encode()))
 
-    variant("gap in totals", lambda d: d["bands"][2].update({"total": [3, 4]}))
-    variant("totals stop short", lambda d: d["bands"][4].update({"total": [5, 14]}))
-    variant("two any_three bands", lambda d: d["bands"].append(dict(d["bands"][3])))
+    variant("gap in totals", lambda d: d["guidance"][2].update({"total": [3, 4]}))
+    variant("totals stop short", lambda d: d["guidance"][4].update({"total": [5, 14]}))
+    variant("two any_three levels", lambda d: d["guidance"].append(dict(d["guidance"][3])))
     variant("no staff", lambda d: d.update({"staff": []}))
     variant("short pin hash", lambda d: d["staff"][0].update({"pin_sha256": "abc"}))
     variant("duplicate staff", lambda d: d["staff"].append(dict(d["staff"][0])))
@@ -81,10 +81,10 @@ def broken_variants():
     variant("action code 0", lambda d: d["actions"][0].update({"code": 0}))
     variant("seven actions", lambda d: d["actions"].extend([{"code": 9 + i, "da": "X", "en": "X"} for i in range(2)]))
     variant("no reasons but observe", lambda d: d.update({"reasons": []}))
-    variant("guidance too long", lambda d: d["bands"][0]["text"].update({"da": "Ord " * 20}))
-    variant("bool interval", lambda d: d["bands"][0].update({"remeasure_min": True}))
-    variant("document missing", lambda d: d["bands"][1].pop("document"))
-    variant("long phone number", lambda d: d["bands"][2]["call"].update({"number": "+45 1234 5678"}))
+    variant("guidance too long", lambda d: d["guidance"][0]["text"].update({"da": "Ord " * 20}))
+    variant("bool interval", lambda d: d["guidance"][0].update({"remeasure_min": True}))
+    variant("document missing", lambda d: d["guidance"][1].pop("document"))
+    variant("long phone number", lambda d: d["guidance"][2]["call"].update({"number": "+45 1234 5678"}))
     return out
 
 
@@ -97,11 +97,11 @@ def test_a_broken_site_json_falls_back_to_the_default_with_a_warning():
 
 def test_validation_names_the_problem():
     data = default_data()
-    data["bands"][2]["total"] = [3, 4]
+    data["guidance"][2]["total"] = [3, 4]
     try:
-        siteconfig.validate(data)
+        siteconfig_check.validate(data)
     except siteconfig.ConfigError as e:
-        assert "bands[2]" in str(e) and "start at 2" in str(e), str(e)
+        assert "guidance[2]" in str(e) and "start at 2" in str(e), str(e)
     else:
         raise AssertionError("a gap in the totals was accepted")
 
@@ -109,7 +109,7 @@ def test_validation_names_the_problem():
 def test_no_configuration_at_all_is_an_error_not_a_silent_default():
     root = scratch("siteconfig-none")
     try:
-        siteconfig.load(root, root + "/missing.json")
+        siteconfig_load.load(root, root + "/missing.json")
     except siteconfig.ConfigError as e:
         assert "no site.json" in str(e)
     else:
@@ -118,27 +118,27 @@ def test_no_configuration_at_all_is_an_error_not_a_silent_default():
         remove_tree(root)
 
 
-def test_guidance_is_the_band_of_the_total_and_a_single_3_escalates_to_at_least_its_band():
+def test_guidance_is_the_level_of_the_total_and_a_single_3_escalates_to_at_least_its_level():
     site = load_with("guidance", None)
     expected = {0: "0", 1: "1", 2: "2-4", 3: "2-4", 4: "2-4"}
     for total in range(tobs_core.MAX_TOTAL + 1):
-        assert site.band_for(total, False)["id"] == expected.get(total, "5+"), total
-        # The any-3 band ranks above 2-4 and below 5+ in the example.
-        assert site.band_for(total, True)["id"] == ("5+" if total >= 5 else "any3"), total
+        assert site.guidance_for(total, False)["id"] == expected.get(total, "5+"), total
+        # The any-3 level ranks above 2-4 and below 5+ in the example.
+        assert site.guidance_for(total, True)["id"] == ("5+" if total >= 5 else "any3"), total
     calm = tobs_core.score(72, 16, 37.5, 120, "habitual")
-    assert site.guidance(calm)["id"] == "0"
+    assert site.guidance_for_score(calm)["id"] == "0"
     one_three = tobs_core.score(135, 16, 37.5, 120, "habitual")
-    assert one_three.total == 3 and site.guidance(one_three)["id"] == "any3"
-    urgent = site.guidance(tobs_core.score(115, 22, 39.0, 90, "voice"))
+    assert one_three.total == 3 and site.guidance_for_score(one_three)["id"] == "any3"
+    urgent = site.guidance_for_score(tobs_core.score(115, 22, 39.0, 90, "voice"))
     assert urgent["id"] == "5+" and urgent["call"]["number"] == "1813" and urgent["escalate"]
 
 
-def test_a_band_order_puts_any_three_where_the_site_ranks_it():
+def test_the_level_order_puts_any_three_where_the_site_ranks_it():
     data = default_data()
-    bands = data["bands"]
-    data["bands"] = [bands[0], bands[1], bands[2], bands[4], bands[3]]  # any3 now above 5+
-    site = siteconfig.parse(json.dumps(data).encode())
-    assert site.band_for(9, True)["id"] == "any3" and site.band_for(9, False)["id"] == "5+"
+    levels = data["guidance"]
+    data["guidance"] = [levels[0], levels[1], levels[2], levels[4], levels[3]]  # any3 now above 5+
+    site = siteconfig_load.parse(json.dumps(data).encode())
+    assert site.guidance_for(9, True)["id"] == "any3" and site.guidance_for(9, False)["id"] == "5+"
 
 
 def test_pins_check_against_the_salted_hash():
@@ -164,19 +164,30 @@ def test_the_device_keeps_the_texts_of_the_site_language_and_they_fit_a_menu_row
             assert 0 < len(label) <= 14, (lang, code, label)
         assert site.action(5) == (5, observe, True) and site.action(0) is None
         assert site.reasons[1][:2] == (2, data["reasons"][1][lang])
-        for band in site.bands:
-            assert len(text.wrap(band["text"])) <= siteconfig.GUIDANCE_MAX_LINES
-        urgent = site.band_for(9, False)
+        for level in site.guidance:
+            assert len(text.wrap(level["text"])) <= siteconfig.GUIDANCE_MAX_LINES
+        urgent = site.guidance_for(9, False)
         assert urgent["text"].startswith(doctor) and urgent["call"] == {"who": who, "number": "1813"}
 
 
 def test_the_loading_code_and_the_checks_are_unloaded_after_use():
     import handheld
 
-    load_with("unload", None)
+    for name in ("siteconfig_load", "siteconfig_check"):
+        handheld.unload(name)
+    root = scratch("siteconfig-unload")
     try:
-        siteconfig.validate({})
-    except siteconfig.ConfigError as e:
-        assert str(e).startswith("site_id: "), str(e)
+        site = handheld.once("siteconfig_load", "load", root, DEFAULT_CONFIG)
+    finally:
+        remove_tree(root)
+    assert site.example is True
     for name in ("siteconfig_load", "siteconfig_check"):
         assert "handheld." + name not in sys.modules and not hasattr(handheld, name), name
+    # What the loaded configuration is made of stays.
+    assert "handheld.siteconfig" in sys.modules
+    try:
+        siteconfig_check.validate({})
+    except siteconfig.ConfigError as e:
+        assert str(e).startswith("site_id: "), str(e)
+    else:
+        raise AssertionError("an empty configuration was accepted")

@@ -2,8 +2,8 @@
 # write, corruption in the middle of the log, a full filesystem. Runs on CPython and MicroPython.
 import os
 
-from scratchfs import exists, remove_tree
-from scratchfs import scratch as scratch_folder
+from scratch_support import exists, remove_tree
+from scratch_support import scratch as scratch_folder
 
 import tobs_core
 import tobs_record

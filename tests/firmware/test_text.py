@@ -4,10 +4,10 @@
 import os
 import sys
 
-from flowfakes import REPO, read
+from flow_support import REPO, read
 
 import tobs_core
-from handheld import flow, text
+from handheld import text, ui
 
 HANDHELD = REPO + "firmware/lib/handheld/"
 
@@ -44,7 +44,7 @@ def test_every_key_the_firmware_asks_for_is_in_both_tables_and_short():
     asked = keys_asked_for()
     assert len(asked) > 60 and ("screen_entry.py", "hint_temp") in asked and ("app.py", "sync_prog") in asked
     # Keys made up at run time: the review's short names and the awareness menu.
-    made = [("screen_review.py", "s_" + field) for field in flow.FIELDS + (flow.AWARENESS,)]
+    made = [("screen_review.py", "s_" + field) for field in ui.FIELDS + (ui.AWARENESS,)]
     made += [("text.py", "aw_" + code) for code, _ in tobs_core.AWARENESS]
     for lang in ("da", "en"):
         table = text.strings(lang)
@@ -100,12 +100,12 @@ def test_every_refusal_tobs_core_can_raise_fits_the_three_message_rows():
     lows = {"pulse": 19, "resp": 2, "temp": 249, "sys_bp": 39}
     highs = {"pulse": 251, "resp": 71, "temp": 451, "sys_bp": 301}
     for lang in ("da", "en"):
-        for field in flow.FIELDS:
+        for field in ui.FIELDS:
             for value in (lows[field], highs[field]):
                 try:
                     tobs_core.points_for(field, value / 10 if field == "temp" else value)
                 except tobs_core.VitalError as e:
-                    lines = text.wrap(e.message(lang))
+                    lines = text.wrap(text.refusal(lang, e))
                     assert len(lines) <= 3 and max(len(line) for line in lines) <= 16, lines
                 else:
                     raise AssertionError("%s %d was accepted" % (field, value))

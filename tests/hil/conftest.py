@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from hiltarget import REPORT_DIR, PicoTarget, SimTarget, Target, connected
+from hil_support import REPORT_DIR, PicoTarget, SimTarget, Target, connected
 
-from tobs.deploy import FIRMWARE
+from tobs import firmware
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def target(request, tmp_path_factory, bench):
         made = PicoTarget(device)
     # A snapshot, so that every deploy in the session installs the same firmware while others edit the tree.
     made.firmware = Path(
-        shutil.copytree(FIRMWARE, tmp_path_factory.mktemp("firmware") / "firmware",
+        shutil.copytree(firmware.tree(), tmp_path_factory.mktemp("firmware") / "firmware",
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     )
     try:

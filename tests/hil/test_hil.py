@@ -9,16 +9,16 @@ import subprocess
 import time
 
 import pytest
-from hiltarget import PicoTarget, Target
+from hil_support import PicoTarget, Target
 from test_core_runtimes import collected_on_cpython
-from testsupport import ROOT, tool
+from tools_support import ROOT, tool
 
 import tobs_core
-from tobs.deploy import firmware_version
-from tobs.link import Link, LinkError
+from tobs import firmware
+from tobs.device.link import Link, LinkError
+from tobs.ops.sync import sync_port as sync
 from tobs.register.db import open_register
 from tobs.register.queries import list_observations
-from tobs.sync import sync
 
 SITE = "hil"
 LOGIN = "1001#1234##"  # staff number, PIN, then "new measurement" on the home screen
@@ -85,7 +85,7 @@ def register_url(target, tmp_path_factory) -> str:
 def test_the_deployed_test_build_reports_this_pcs_chart(target, bench):
     info = target.hello()
     assert info["core_id"] == tobs_core.CORE_ID == bench["core_id"]
-    assert info["firmware"] == firmware_version(target.firmware) == bench["firmware"]
+    assert info["firmware"] == firmware.identity(target.firmware).version == bench["firmware"]
     assert info["board"] == ("sim" if target.kind == "sim" else "pico")
 
 

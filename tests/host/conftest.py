@@ -5,7 +5,7 @@ The PostgreSQL server is not optional: when it cannot be started the PostgreSQL 
 from __future__ import annotations
 
 import pytest
-from pgserver import PostgresServer, PostgresUnavailable
+from postgres_support import PostgresServer, PostgresUnavailable
 
 from tobs.register.db import open_register
 

@@ -2,7 +2,7 @@
 
 import subprocess
 
-from testsupport import tool
+from tools_support import tool
 
 from tobs.register.db import open_register
 from tobs.register.queries import list_observations

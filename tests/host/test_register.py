@@ -12,24 +12,17 @@ from datetime import datetime, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from registerdata import DEVICE_A, DEVICE_B, SITE, T0, batch, encoded, fields, record
+from register_support import DEVICE_A, DEVICE_B, SITE, T0, batch, encoded, fields, record
 from sqlalchemy import func, inspect, select, text
 
 import tobs_core
+import tobs_labels
 import tobs_record
+from tobs.register.checks import FLAG_CLOCK_UNKNOWN, FLAG_SCORE_MISMATCH, FLAG_UNKNOWN_CORE, content_hash
+from tobs.register.clock import repair_times
 from tobs.register.db import RegisterError, RegisterUnavailable, open_register, schema_head
-from tobs.register.ingest import (
-    FLAG_CLOCK_UNKNOWN,
-    FLAG_SCORE_MISMATCH,
-    FLAG_UNKNOWN_CORE,
-    UnknownDevice,
-    content_hash,
-    device_key,
-    enroll_device,
-    ensure_site,
-    ingest,
-    repair_times,
-)
+from tobs.register.ingest import ingest
+from tobs.register.keys import UnknownDevice, device_key, enroll_device, ensure_site
 from tobs.register.models import Base, Conflict, Observation, Patient, RejectedRecord, Site, Staff, SyncLog
 from tobs.register.queries import (
     EXPORT_COLUMNS,
@@ -380,7 +373,7 @@ def test_csv_export_has_exactly_the_columns_and_the_charts_points(enrolled):
         assert [int(row[f"{p}_pts"]) for p in tobs_core.PARAMETERS] == [expected.points[p]
                                                                          for p in tobs_core.PARAMETERS]
         assert int(row["total"]) == expected.total
-        assert row["temp_scored"] == tobs_core.format_tenths(expected.temp_scored_tenths, "en")
+        assert row["temp_scored"] == tobs_labels.format_tenths(expected.temp_scored_tenths, "en")
         assert row["clock_valid"] in ("0", "1")
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", row["measured_at"])
         assert row["core_id"] == tobs_core.CORE_ID

@@ -9,13 +9,13 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
-import typer
-from registerdata import DEVICE_A, SITE, batch
+from register_support import DEVICE_A, SITE, batch
 from typer.testing import CliRunner
 
-from tobs.cli_register import register_app
+from tobs.cli import app
 from tobs.register.db import open_register
-from tobs.register.ingest import enroll_device, ingest
+from tobs.register.ingest import ingest
+from tobs.register.keys import enroll_device
 from tobs.register.queries import EXPORT_COLUMNS
 
 runner = CliRunner()
@@ -32,21 +32,7 @@ def filled(register_url):
 
 
 def invoke(*args: str):
-    return runner.invoke(register_app, list(args))
-
-
-def test_mounted_on_the_main_app_the_commands_are_top_level():
-    app = typer.Typer()
-
-    @app.callback()
-    def _main() -> None:
-        """tobs"""
-
-    app.add_typer(register_app)
-    result = runner.invoke(app, ["--help"])
-    assert result.exit_code == 0
-    for name in ("patients", "observations", "export", "patient-info"):
-        assert name in result.output
+    return runner.invoke(app, list(args))
 
 
 def test_patients_as_table_and_json(filled):

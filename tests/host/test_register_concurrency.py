@@ -7,11 +7,11 @@ import multiprocessing
 import queue
 import time
 
-from registerdata import DEVICE_A, DEVICE_B, SITE, ingest_worker
+from register_support import DEVICE_A, DEVICE_B, SITE, ingest_worker
 from sqlalchemy import func, select
 
 from tobs.register.db import open_register
-from tobs.register.ingest import enroll_device
+from tobs.register.keys import enroll_device
 from tobs.register.models import Observation, Patient, SyncLog
 
 SEQS = 400

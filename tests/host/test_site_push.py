@@ -6,10 +6,10 @@ import json
 import subprocess
 
 import pytest
-from testsupport import ROOT, tool
+from tools_support import ROOT, tool
 
-from tobs.link import Link, LinkError
-from tobs.virtual_pico import VirtualPico
+from tobs.device.link import Link, LinkError
+from tobs.device.virtual_pico import VirtualPico
 
 
 def pushed_config(tmp_path):

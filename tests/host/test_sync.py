@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import serial
 
-import tobs_link
-from tobs import link as link_module
-from tobs.link import Link, LinkError
-from tobs.register import ingest
+import tobs_protocol
+from tobs.device import link as link_module
+from tobs.device.link import Link, LinkError
+from tobs.device.virtual_pico import VirtualPico
+from tobs.ops.sync import sync_port as sync
+from tobs.register import keys
 from tobs.register.db import RegisterUnavailable, open_register
 from tobs.register.queries import list_observations
-from tobs.sync import sync
-from tobs.virtual_pico import VirtualPico
 
 HEAP = "128k"
 LOGIN = "1001# 1234# #"
@@ -34,8 +34,8 @@ TOTALS = {201: 4, 202: 7, 203: 12}
 
 def enter(pico: VirtualPico, observations) -> None:
     pico.press(LOGIN.replace(" ", ""))
-    for patient, keys in observations:
-        pico.press(patient + "#" + keys.replace(" ", "") + "#")
+    for patient, typed in observations:
+        pico.press(patient + "#" + typed.replace(" ", "") + "#")
     pico.press("*")
 
 
@@ -72,7 +72,7 @@ def enrolled(pico, register_url):
     """The handheld enrolled in a fresh register (SQLite and PostgreSQL)."""
     register = open_register(register_url, announce=None)
     device_id = hello(pico)["device_id"]
-    key = ingest.enroll_device(register, device_id, "test")
+    key = keys.enroll_device(register, device_id, "test")
     with Link(pico.port) as link:
         link.request("ENROLL", "test", key.hex(), expect="A")
     return register
@@ -163,10 +163,10 @@ def frame_cut_points(stream: bytes) -> list[int]:
     """For every frame of a recorded handheld -> PC stream: in the header, in the middle of the payload, and
     just after the frame (a protocol step boundary)."""
     points, offset = set(), 0
-    while (start := stream.find(tobs_link.SYNC, offset)) >= 0:
+    while (start := stream.find(tobs_protocol.SYNC, offset)) >= 0:
         length = (stream[start + 3] << 8) | stream[start + 4]
-        end = start + tobs_link.HEADER + length + 4
-        points |= {start + 3, start + tobs_link.HEADER + length // 2, end}
+        end = start + tobs_protocol.HEADER + length + 4
+        points |= {start + 3, start + tobs_protocol.HEADER + length // 2, end}
         offset = end
     return sorted(p for p in points if 0 < p <= len(stream))
 
@@ -174,8 +174,8 @@ def frame_cut_points(stream: bytes) -> list[int]:
 def frame_ends(stream: bytes) -> list[int]:
     """The offsets just after each frame: the protocol step boundaries as the PC sees them."""
     ends, offset = [], 0
-    while (start := stream.find(tobs_link.SYNC, offset)) >= 0:
-        offset = start + tobs_link.HEADER + ((stream[start + 3] << 8) | stream[start + 4]) + 4
+    while (start := stream.find(tobs_protocol.SYNC, offset)) >= 0:
+        offset = start + tobs_protocol.HEADER + ((stream[start + 3] << 8) | stream[start + 4]) + 4
         ends.append(offset)
     return ends
 
@@ -209,7 +209,7 @@ class Devices:
             url = self.request.getfixturevalue("postgres_server").database()
         pico = VirtualPico(run_dir, heap=HEAP).start()
         register = open_register(url, announce=None)
-        key = ingest.enroll_device(register, hello(pico)["device_id"], "test")
+        key = keys.enroll_device(register, hello(pico)["device_id"], "test")
         register.close()
         with Link(pico.port) as link:
             link.request("ENROLL", "test", key.hex(), expect="A")
@@ -290,7 +290,7 @@ def test_unknown_device_is_refused_and_keeps_everything(pico, register_url):
 def test_wrong_key_is_refused_and_nothing_is_acknowledged(pico, register_url):
     register = open_register(register_url, announce=None)
     device_id = hello(pico)["device_id"]
-    ingest.enroll_device(register, device_id, "test")  # the register's key ...
+    keys.enroll_device(register, device_id, "test")  # the register's key ...
     with Link(pico.port) as link:
         link.request("ENROLL", "test", (b"\x07" * 32).hex(), expect="A")  # ... and another one on the device
     with pytest.raises(LinkError, match="verifies"):
@@ -315,8 +315,8 @@ def test_unreachable_database_leaves_the_device_untouched(pico):
 def test_locked_sqlite_register_leaves_the_device_untouched(pico, tmp_path):
     url = f"sqlite:///{tmp_path / 'reg.db'}"
     register = open_register(url, announce=None)
-    ingest.enroll_device(register, hello(pico)["device_id"], "test")
-    key = ingest.device_key(register, hello(pico)["device_id"])
+    keys.enroll_device(register, hello(pico)["device_id"], "test")
+    key = keys.device_key(register, hello(pico)["device_id"])
     with Link(pico.port) as link:
         link.request("ENROLL", "test", key.hex(), expect="A")
     register.close()

@@ -57,7 +57,7 @@ def run(board):
         for name in [n[len("handheld."):] for n in sys.modules if n.startswith("handheld.")]:
             if name not in ("app", "text"):
                 handheld.unload(name)
-        sys.modules.pop("tobs_link", None)
+        sys.modules.pop("tobs_protocol", None)
         gc.collect()
         board.log("starting again with the new site configuration")
 
@@ -75,11 +75,12 @@ def _run(board):
     root = board.storage_root()
     store = RecordStore(root)
     gc.collect()
-    from handheld import siteconfig
+    from handheld import siteconfig  # noqa: F401 - imported first so it stays: the loaded configuration is of it
+
     for problem in store.problems:
         board.log("store: " + problem)
     try:
-        site = siteconfig.load(root)
+        site = handheld.once("siteconfig_load", "load", root)
     except (OSError, ValueError) as e:
         # Without any configuration nobody can log in: say so on the screen and stop here.
         board.log("no usable site configuration: %r" % (e,))
@@ -154,7 +155,7 @@ def _readable(poller):
 
 
 class _Sync:
-    """The sync link (handheld.link with tobs_link) is loaded when the first byte arrives on the serial port and
+    """The sync link (handheld.commands with tobs_protocol) is loaded when the first byte arrives on the serial port and
     unloaded after _LINK_IDLE_MS without a command: a shift never needs its code in the heap. Whatever the PC
     sent stays in the serial buffer while the link loads, so nothing is lost."""
 
@@ -175,9 +176,9 @@ class _Sync:
         link = self.link
         if link is None:
             gc.collect()
-            from handheld.link import Link
+            from handheld.commands import SerialCommands
 
-            link = self.link = Link(board, self.store, status=self._status, progress=self._progress,
+            link = self.link = SerialCommands(board, self.store, status=self._status, progress=self._progress,
                                     config_changed=self._config_changed)
             self.last_ms = board.ticks_ms()
         handled = link.poll()
@@ -186,8 +187,8 @@ class _Sync:
             self.wants_repl = link.wants_repl
         elif link.idle() and time.ticks_diff(board.ticks_ms(), self.last_ms) >= _LINK_IDLE_MS:
             self.link = None
-            handheld.unload("link")
-            sys.modules.pop("tobs_link", None)
+            handheld.unload("commands")
+            sys.modules.pop("tobs_protocol", None)
         return handled
 
     def _status(self):

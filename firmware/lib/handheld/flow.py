@@ -14,6 +14,7 @@ import time
 import handheld
 import tobs_core
 from handheld import text
+from handheld.ui import ACTION, AWARENESS, FIELDS, HOME, MEASURING, PATIENT, REASON, REVIEW, SAVED, START, STEPS, fit
 
 # MicroPython's ticks wrap around and must be compared with ticks_diff; CPython (tests) has plain integers.
 _TICKS_DIFF = getattr(time, "ticks_diff", None)
@@ -27,32 +28,9 @@ def ticks_diff(a, b):
     return _TICKS_DIFF(a, b) if _TICKS_DIFF is not None else a - b
 
 
-START = "start"
-PIN = "pin"
-HOME = "home"
-PATIENT = "patient"
-AWARENESS = "awareness"
-REVIEW = "review"
-ACTION = "action"
-REASON = "reason"
-SAVED = "saved"
-
-FIELDS = ("pulse", "resp", "temp", "sys_bp")
-# The entry steps in order; * on an empty field goes one to the left, # one to the right.
-STEPS = (PATIENT,) + FIELDS + (AWARENESS, REVIEW)
-MEASURING = STEPS + (ACTION, REASON)
 # The screen group of each state that is not an entry screen (see the top of this file).
 _GROUPS = {HOME: "screen_home", REVIEW: "screen_review", ACTION: "screen_review", REASON: "screen_review",
            SAVED: "screen_review"}
-
-
-def fit(s):
-    return s[: text.WIDTH]
-
-
-def header(left, right):
-    """One row with left at the start and right at the end."""
-    return left + " " * (text.WIDTH - len(left) - len(right)) + right
 
 
 class Flow:
@@ -81,7 +59,7 @@ class Flow:
 
     def set_site(self, site):
         """A new site configuration (e.g. pushed by the sync) takes effect at once; a scored entry is guided
-        by the new bands, so its record's config_id names the configuration that guided it."""
+        by the new levels, so its record's config_id names the configuration that guided it."""
         self.site = site
         self.lang = site.language
         self.reminders.site = site
@@ -111,7 +89,7 @@ class Flow:
         self.awareness = None
         self.choice = None
         self.result = None
-        self.band = None
+        self.guidance = None
         self.review = []  # the review's (text, inverse) rows, built once per scoring
         self.measured_at = 0
         self.measured_ms = 0

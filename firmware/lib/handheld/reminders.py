@@ -24,7 +24,7 @@ def _any_three(points):
 
 
 class Reminders:
-    """next_due: patient number -> Unix seconds. `site` gives the bands (SiteConfig.band_for). The file also
+    """next_due: patient number -> Unix seconds. `site` gives the levels (SiteConfig.guidance_for). The file also
     names the newest record it reflects (the store's last_seq when it was written), so that a power cut between
     a record's save and the file's costs no reminder: the next start applies the records the file has not seen."""
 
@@ -92,8 +92,8 @@ class Reminders:
         self._trim()
 
     def _apply(self, record):
-        band = self.site.band_for(record["total"], _any_three(record["points"]))
-        self._set(record["patient"], record["measured_at"], band["remeasure_min"])
+        level = self.site.guidance_for(record["total"], _any_three(record["points"]))
+        self._set(record["patient"], record["measured_at"], level["remeasure_min"])
 
     def _set(self, patient, measured_at, remeasure_min):
         if remeasure_min:
@@ -109,9 +109,9 @@ class Reminders:
                     oldest = patient
             del self.next_due[oldest]
 
-    def saved(self, patient, measured_at, band):
-        """A record was saved: the patient is next due after the band's interval (none for interval 0)."""
-        self._set(patient, measured_at, band["remeasure_min"])
+    def saved(self, patient, measured_at, level):
+        """A record was saved: the patient is next due after the level's interval (none for interval 0)."""
+        self._set(patient, measured_at, level["remeasure_min"])
         self._trim()
         self._save()
 

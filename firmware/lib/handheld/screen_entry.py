@@ -2,7 +2,7 @@
 # awareness menu, and the confirm-a-3 question. Each value is checked with tobs_core when it is confirmed.
 import tobs_core
 from handheld import text
-from handheld.flow import AWARENESS, FIELDS, HOME, PATIENT, PIN, START, STEPS, header
+from handheld.ui import AWARENESS, FIELDS, HOME, PATIENT, PIN, START, STEPS, header
 
 MAX_DIGITS = {START: 8, PIN: 8, PATIENT: 8, "pulse": 3, "resp": 3, "temp": 3, "sys_bp": 3}
 
@@ -100,7 +100,7 @@ def _submit_field(f, field):
         f.entry = ""
         return
     except tobs_core.VitalError as e:
-        f.say(e.message(f.lang))
+        f.say(text.refusal(f.lang, e))
         return
     _accept_or_ask(f, field, value, points)
 
@@ -177,7 +177,7 @@ def _field_label(f, field):
     if field == "temp":
         return f.t("temp_label") % text.label(f.lang, f.temp_site)
     name = text.label(f.lang, field)
-    unit = tobs_core.UNITS[field]
+    unit = text.unit(field)
     return name + " " + unit if len(name) + 1 + len(unit) <= text.WIDTH else name
 
 

@@ -1,7 +1,7 @@
 # The flow's home screen (flow.py) once a nurse is logged in: who is overdue (inverse) and who is due within the
 # hour, redrawn every minute; # starts a measurement, * logs out.
 from handheld import const, text
-from handheld.flow import header
+from handheld.ui import header
 
 _ROWS = const(6)  # reminder rows between the title and the hint; one becomes "+n more" when they overflow
 

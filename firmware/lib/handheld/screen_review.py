@@ -2,8 +2,8 @@
 # guidance, the action taken and its reason, saving the record, and the saved screen.
 import tobs_core
 from handheld import const, text
-from handheld.flow import ACTION, AWARENESS, FIELDS, HOME, REASON, REVIEW, SAVED, fit
 from handheld.store import StoreFull
+from handheld.ui import ACTION, AWARENESS, FIELDS, HOME, REASON, REVIEW, SAVED, fit
 
 _ROWS = const(5)  # rows 2-6 scroll under the patient and the big total
 
@@ -15,9 +15,9 @@ def score(f):
         f.result = tobs_core.score(v["pulse"], v["resp"], v["temp"] / 10, v["sys_bp"], f.awareness, f.temp_site)
     except tobs_core.VitalError as e:
         # Every field was checked on entry, so this only guards a path that skipped one: back to it.
-        f.board.log("review: %s" % e.message("en"))
+        f.board.log("review: %s" % text.refusal("en", e))
         f.go(e.field if e.field in FIELDS else AWARENESS)
-        f.say(e.message(f.lang))
+        f.say(text.refusal(f.lang, e))
         return
     guide(f)
     f.measured_at = f.board.now()
@@ -25,8 +25,8 @@ def score(f):
 
 
 def guide(f):
-    """The guidance band and the review's rows for the result, from the site configuration in use."""
-    f.band = f.site.guidance(f.result)
+    """The guidance level and the review's rows for the result, from the site configuration in use."""
+    f.guidance = f.site.guidance_for_score(f.result)
     f.review = _review_lines(f)
 
 
@@ -42,8 +42,8 @@ def _wrapped(lines, sentence, inverse):
 
 def _review_lines(f):
     """(text, inverse) rows of the review: each value with its points, then the site's guidance."""
-    result, band, lang = f.result, f.band, f.lang
-    if result is None or band is None:
+    result, level, lang = f.result, f.guidance, f.lang
+    if result is None or level is None:
         return []
     lines = []
     for field in FIELDS:
@@ -57,14 +57,14 @@ def _review_lines(f):
             lines.append((fit(" " + site), False))
     lines.append((_pair(f.t("s_" + AWARENESS), "", result.points[AWARENESS]), False))
     lines.append((fit(" " + text.awareness(lang, f.awareness)), False))
-    urgent = band["escalate"]
-    _wrapped(lines, band["text"], urgent)
-    call = band.get("call")
+    urgent = level["escalate"]
+    _wrapped(lines, level["text"], urgent)
+    call = level.get("call")
     if call:
         _wrapped(lines, f.t("call") % call["who"], urgent)
         lines.append((fit(f.t("phone") % call["number"]), urgent))
-    if band["remeasure_min"]:
-        _wrapped(lines, f.t("remeasure") % text.duration(band["remeasure_min"], lang), False)
+    if level["remeasure_min"]:
+        _wrapped(lines, f.t("remeasure") % text.duration(level["remeasure_min"], lang), False)
     return lines
 
 
@@ -99,21 +99,21 @@ def _key_review(f, k):
 
 
 def _key_action(f, k):
-    band = f.band or {}
+    level = f.guidance or {}
     if f.menu_choice(k, f.site.actions):
         return
     if k == "*":
         f.go(REVIEW)
     elif k == "#":
         if f.choice is None:
-            if band.get("document"):
+            if level.get("document"):
                 f.msg = [f.t("act_need")]
                 return
             f.action = 0
         else:
             code, _, observe = f.site.actions[f.choice]
             f.action = code
-            if observe and band.get("escalate"):
+            if observe and level.get("escalate"):
                 f.go(REASON)
                 return
         f.reason = 0
@@ -168,7 +168,7 @@ def save(f):
         return False
     f.board.log("saved record %d for patient %d, total %d" % (seq, f.patient, record["total"]))
     try:
-        f.reminders.saved(f.patient, f.measured_at, f.band)
+        f.reminders.saved(f.patient, f.measured_at, f.guidance)
     except OSError as e:
         # The record is safe; the reminder file is rebuilt from the records at the next start.
         f.board.log("reminder not saved: %r" % (e,))
@@ -181,7 +181,7 @@ def draw(f):
     if state == REVIEW:
         _draw_review(f)
     elif state == ACTION:
-        required = bool(f.band and f.band.get("document"))
+        required = bool(f.guidance and f.guidance.get("document"))
         f.draw_menu(f.t("act_title") if required else f.t("act_opt"), [label for _, label, _ in f.site.actions])
     elif state == REASON:
         f.draw_menu(f.t("why_title"), [label for _, label, _ in f.site.reasons])
@@ -212,7 +212,7 @@ def _draw_saved(f):
     if item is not None:
         d.text(item[1], 0, 3)
     due = f.reminders.due_at(f.patient)
-    minutes = f.band["remeasure_min"] if f.band else 0
+    minutes = f.guidance["remeasure_min"] if f.guidance else 0
     if minutes and due is not None:
         f.draw_lines(text.wrap(f.t("remeasure") % text.duration(minutes, f.lang)), 4, 2)
     else:

@@ -2,7 +2,7 @@
 # configuration in use; B asks the app for its heap figures. Loaded only while it is shown.
 import tobs_core
 from handheld import const, text
-from handheld.flow import fit
+from handheld.ui import fit
 
 _ROWS = const(6)
 

@@ -1,14 +1,11 @@
 # The site's own configuration (TOBS-SPEC section 4, local variation): guidance per score, who to call,
 # re-measure intervals, actions taken and reasons, staff with PIN hashes, language and idle logout. Never the chart.
 #
-# site.json in the storage folder wins; a missing or broken one falls back to the example default shipped with
-# the firmware, so a bad file can never brick the device (the status screen then shows the warning). Reading and
-# checking a file is done by siteconfig_load and siteconfig_check, which leave the heap again afterwards; what
-# stays is a SiteConfig holding only the texts of the site's own language.
+# This module is what stays in the heap: a SiteConfig holding only the texts of the site's own language, and the
+# limits the checks use. Reading a file (siteconfig_load) and checking it (siteconfig_check) are separate modules
+# that import this one, never the other way round, and leave the heap again after use (handheld.once).
 import os
 from binascii import hexlify
-
-import handheld
 
 try:
     from hashlib import sha256
@@ -49,33 +46,6 @@ def pin_hash(salt, staff, pin):
     return hexlify(sha256(("%s:%d:%s" % (salt, staff, pin)).encode()).digest()).decode()
 
 
-def _loaded(name, *args):
-    # The loading code is needed once per start (and when the sync pushes a new file): it is imported for the
-    # call and unloaded after it, so its code does not stay in the heap.
-    from handheld import siteconfig_load
-
-    try:
-        return getattr(siteconfig_load, name)(*args)
-    finally:
-        handheld.unload("siteconfig_load")
-        handheld.unload("siteconfig_check")
-
-
-def load(root, default_path=None):
-    """storage_root/site.json if it is usable, else the shipped default with .warning saying why."""
-    return _loaded("load", root, default_path or DEFAULT_PATH)
-
-
-def parse(data, path="site.json", warning=None):
-    """A SiteConfig from a file's bytes; ConfigError (or ValueError from JSON) when unusable."""
-    return _loaded("parse", data, path, warning)
-
-
-def validate(data):
-    """Raise ConfigError naming the first problem in a parsed configuration (both languages are checked)."""
-    _loaded("validate", data)
-
-
 def config_id(data):
     """Eight hex digits of SHA-256 over the file's bytes: the record says which configuration guided it."""
     return hexlify(sha256(data).digest()[:4]).decode()
@@ -83,7 +53,7 @@ def config_id(data):
 
 class SiteConfig:
     """A validated configuration in its own language. .config_id, .path, .example, .warning (why site.json was
-    not used, or None), .language, .site_id, .site_name, .idle_logout_min; .bands (dicts, in rising urgency:
+    not used, or None), .language, .site_id, .site_name, .idle_logout_min; .guidance (dicts, in rising urgency:
     "id", "total" or "any_three", "text", "call" None or {"who", "number"}, "remeasure_min", "document",
     "escalate"); .actions and .reasons as (code, label, observe) tuples. Built by siteconfig_load."""
 
@@ -96,7 +66,7 @@ class SiteConfig:
         self.site_name = data["site_name"]
         self.language = data["language"]
         self.idle_logout_min = data["idle_logout_min"]
-        self.bands = data["bands"]
+        self.guidance = data["guidance"]
         self.actions = data["actions"]
         self.reasons = data["reasons"]
         self._salt = data["pin_salt"]
@@ -106,24 +76,24 @@ class SiteConfig:
     def idle_ms(self):
         return self.idle_logout_min * 60000
 
-    def band_for(self, total, any_three):
-        """The last (most urgent) band that matches the total or, with a parameter at 3, the any_three rule."""
+    def guidance_for(self, total, any_three):
+        """The last (most urgent) level that matches the total or, with a parameter at 3, the any_three rule."""
         found = None
-        for band in self.bands:
-            if band.get("any_three"):
+        for level in self.guidance:
+            if level.get("any_three"):
                 if any_three:
-                    found = band
+                    found = level
             else:
-                lo, hi = band["total"]
+                lo, hi = level["total"]
                 if total >= lo and (hi is None or total <= hi):
-                    found = band
+                    found = level
         if found is None:
-            raise ConfigError("no band for total %d" % total)
+            raise ConfigError("no level for total %d" % total)
         return found
 
-    def guidance(self, score):
-        """The action band for a tobs_core.Score."""
-        return self.band_for(score.total, score.any_three)
+    def guidance_for_score(self, score):
+        """The action level for a tobs_core.Score."""
+        return self.guidance_for(score.total, score.any_three)
 
     def has_staff(self, number):
         for known, _ in self._staff:

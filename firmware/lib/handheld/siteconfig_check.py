@@ -32,44 +32,44 @@ def _check_texts(item, where, max_len=None):
             _need(len(s) <= max_len, where, "%s text longer than %d characters" % (lang, max_len))
 
 
-def _check_band(band, i):
-    where = "bands[%d]" % i
-    _need(isinstance(band, dict), where, "not an object")
-    _need(isinstance(band.get("id"), str), where, "id missing")
-    _check_texts(band.get("text"), where + ".text")
+def _check_level(level, i):
+    where = "guidance[%d]" % i
+    _need(isinstance(level, dict), where, "not an object")
+    _need(isinstance(level.get("id"), str), where, "id missing")
+    _check_texts(level.get("text"), where + ".text")
     for lang in LANGUAGES:
-        _need(len(text.wrap(band["text"][lang])) <= GUIDANCE_MAX_LINES, where, "%s text over 4 lines" % lang)
-    call = band.get("call")
+        _need(len(text.wrap(level["text"][lang])) <= GUIDANCE_MAX_LINES, where, "%s text over 4 lines" % lang)
+    call = level.get("call")
     if call is not None:
         _need(isinstance(call, dict), where, "call must be an object or null")
         _check_texts(call.get("who"), where + ".call.who", LABEL_MAX)
         number = call.get("number")
         _need(isinstance(number, str) and 0 < len(number) <= PHONE_MAX, where, "call.number: 1-10 characters")
-    minutes = band.get("remeasure_min")
+    minutes = level.get("remeasure_min")
     _need(_is_int(minutes) and 0 <= minutes <= 7 * 24 * 60, where, "remeasure_min must be 0-10080")
     for flag in ("document", "escalate"):
-        _need(isinstance(band.get(flag), bool), where, "%s must be true or false" % flag)
+        _need(isinstance(level.get(flag), bool), where, "%s must be true or false" % flag)
 
 
-def _check_totals(bands):
-    # Total ranges in list order must tile 0..MAX_TOTAL exactly: every score has exactly one band.
+def _check_totals(levels):
+    # Total ranges in list order must tile 0..MAX_TOTAL exactly: every score has exactly one level.
     expected = 0
     any_three = 0
-    for i, band in enumerate(bands):
-        where = "bands[%d]" % i
-        if band.get("any_three") is True:
-            _need("total" not in band, where, "a band is either any_three or a total range")
+    for i, level in enumerate(levels):
+        where = "guidance[%d]" % i
+        if level.get("any_three") is True:
+            _need("total" not in level, where, "a level is either any_three or a total range")
             any_three += 1
             continue
-        total = band.get("total")
+        total = level.get("total")
         _need(isinstance(total, list) and len(total) == 2, where, "total must be [from, to]")
         lo, hi = total
-        _need(expected <= tobs_core.MAX_TOTAL, where, "no score is left for this band")
+        _need(expected <= tobs_core.MAX_TOTAL, where, "no score is left for this level")
         _need(lo == expected, where, "total must start at %d" % expected)
         _need(hi is None or (_is_int(hi) and lo <= hi <= tobs_core.MAX_TOTAL), where, "bad end of total")
         expected = tobs_core.MAX_TOTAL + 1 if hi is None else hi + 1
-    _need(expected == tobs_core.MAX_TOTAL + 1, "bands", "totals must reach %d" % tobs_core.MAX_TOTAL)
-    _need(any_three <= 1, "bands", "at most one any_three band")
+    _need(expected == tobs_core.MAX_TOTAL + 1, "guidance", "totals must reach %d" % tobs_core.MAX_TOTAL)
+    _need(any_three <= 1, "guidance", "at most one any_three level")
 
 
 def _check_choices(items, where, minimum):
@@ -110,13 +110,13 @@ def validate(data):
     minutes = data.get("idle_logout_min")
     _need(_is_int(minutes) and 1 <= minutes <= 120, "idle_logout_min", "must be 1-120")
     _need(isinstance(data.get("example", False), bool), "example", "must be true or false")
-    bands = data.get("bands")
-    _need(isinstance(bands, list) and len(bands) > 0, "bands", "needs at least one band")
-    for i, band in enumerate(bands):
-        _check_band(band, i)
-    _check_totals(bands)
+    levels = data.get("guidance")
+    _need(isinstance(levels, list) and len(levels) > 0, "guidance", "needs at least one level")
+    for i, level in enumerate(levels):
+        _check_level(level, i)
+    _check_totals(levels)
     _check_choices(data.get("actions"), "actions", 1)
     reasons = data.get("reasons", [])
-    needs_reason = any(b["escalate"] for b in bands) and any(a.get("observe") for a in data["actions"])
+    needs_reason = any(b["escalate"] for b in levels) and any(a.get("observe") for a in data["actions"])
     _check_choices(reasons, "reasons", 1 if needs_reason else 0)
     _check_staff(data.get("staff"))

@@ -1,11 +1,13 @@
 # Reading a site configuration file into a SiteConfig: streamed hashing and parsing, the checks, and the
-# reduction to the site's own language. Imported only while a file is read and unloaded after (siteconfig.py).
+# reduction to the site's own language. site.json in the storage folder wins; a missing or broken one falls back to
+# the example default shipped with the firmware, so a bad file can never brick the device (the status screen then
+# shows the warning). Used through handheld.once(), so neither this code nor the checks stay in the heap.
 import json
 import os
 from binascii import hexlify
 
-from handheld import siteconfig
-from handheld.siteconfig import MAX_FILE_BYTES, SITE_FILE, ConfigError, SiteConfig
+from handheld import siteconfig, siteconfig_check
+from handheld.siteconfig import DEFAULT_PATH, MAX_FILE_BYTES, SITE_FILE, ConfigError, SiteConfig
 
 try:
     from hashlib import sha256
@@ -15,21 +17,15 @@ except ImportError:  # pragma: no cover - very small MicroPython builds name it 
 _ENOENT = 2
 
 
-def validate(data):
-    from handheld import siteconfig_check
-
-    siteconfig_check.validate(data)
-
-
-def _band(band, lang):
+def _level(level, lang):
     # A new dict of exactly these keys is smaller than the parsed one (whose table grew key by key, with a string
-    # object for every long key), and all bands share one set of key strings.
-    call = band.get("call")
+    # object for every long key), and all levels share one set of key strings.
+    call = level.get("call")
     return {
-        "id": band["id"], "total": band.get("total"), "any_three": band.get("any_three", False),
-        "text": band["text"][lang],
+        "id": level["id"], "total": level.get("total"), "any_three": level.get("any_three", False),
+        "text": level["text"][lang],
         "call": None if call is None else {"who": call["who"][lang], "number": call["number"]},
-        "remeasure_min": band["remeasure_min"], "document": band["document"], "escalate": band["escalate"],
+        "remeasure_min": level["remeasure_min"], "document": level["document"], "escalate": level["escalate"],
     }
 
 
@@ -37,7 +33,7 @@ def _in_language(data):
     # What the device keeps: the texts of the site's language only, menus as tuples, staff as pairs. The
     # other language has been checked and would only take heap; a new file is read again from scratch.
     lang = data["language"]
-    data["bands"] = [_band(band, lang) for band in data["bands"]]
+    data["guidance"] = [_level(level, lang) for level in data["guidance"]]
     data["actions"] = [(a["code"], a[lang], a.get("observe", False)) for a in data["actions"]]
     data["reasons"] = [(r["code"], r[lang], r.get("observe", False)) for r in data.get("reasons", ())]
     data["staff"] = [(p["number"], p["pin_sha256"]) for p in data["staff"]]
@@ -45,11 +41,12 @@ def _in_language(data):
 
 
 def _config(parsed, cid, path, warning):
-    validate(parsed)
+    siteconfig_check.validate(parsed)
     return SiteConfig(_in_language(parsed), cid, path, warning)
 
 
 def parse(data, path=SITE_FILE, warning=None):
+    """A SiteConfig from a file's bytes; ConfigError (or ValueError from JSON) when unusable."""
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError("file is %d bytes, at most %d" % (len(data), MAX_FILE_BYTES))
     return _config(json.loads(data.decode("utf-8")), siteconfig.config_id(data), path, warning)
@@ -80,7 +77,9 @@ def read_file(path, warning=None):
     return _config(parsed, hexlify(digest.digest()[:4]).decode(), path, warning)
 
 
-def load(root, default_path):
+def load(root, default_path=None):
+    """storage_root/site.json if it is usable, else the shipped default with .warning saying why."""
+    default_path = default_path or DEFAULT_PATH
     site_path = root.rstrip("/") + "/" + SITE_FILE
     warning = None
     try:

@@ -2,7 +2,7 @@
 # (Danish, the default, or English); plus the helpers that shape text for the screen: word wrap, durations,
 # relative times, UTC clock.
 import handheld
-import tobs_core
+import tobs_labels
 
 WIDTH = 16
 # Soft hyphen: wrap() may break a long word here and then shows "-"; elsewhere it is dropped.
@@ -52,8 +52,18 @@ def strings(lang):
 
 
 def label(lang, code):
-    """tobs_core's label for a field or code (Puls, rektal, ...)."""
-    return tobs_core.LABELS.get(lang, tobs_core.LABELS["da"])[code]
+    """The chart's label for a field or code (Puls, rektal, ...)."""
+    return tobs_labels.label(lang, code)
+
+
+def unit(field):
+    """The unit shown after a value: /min, °C, mmHg."""
+    return tobs_labels.UNITS[field]
+
+
+def refusal(lang, error):
+    """The one sentence naming the field for a value the chart cannot score (a tobs_core.VitalError)."""
+    return tobs_labels.message(error, lang)
 
 
 def awareness(lang, code):
@@ -64,7 +74,7 @@ def awareness(lang, code):
 
 def temp(tenths, lang):
     """Danish decimal comma: 375 -> '37,5'."""
-    return tobs_core.format_tenths(tenths, "en" if lang == "en" else "da")
+    return tobs_labels.format_tenths(tenths, lang)
 
 
 def plain(s):

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import platformdirs
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_FILE_NAME = "register.sqlite3"
@@ -283,3 +285,19 @@ def open_register(
     if created is not None and announce is not None:
         announce(f"Created a new register: {created}")
     return register
+
+
+# Rows per statement: keeps SQLite under its bound-parameter limit and PostgreSQL batches a sensible size.
+_INSERT_CHUNK = 500
+
+
+def insert_ignoring_existing(session: Session, model: type[DeclarativeBase], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: a row another transaction already wrote (or is writing) is left alone."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # The Core table, not the ORM entity: plain executemany, without the ORM's per-row bookkeeping.
+    statement = insert(cast(Table, model.__table__)).on_conflict_do_nothing()
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(statement, list(rows[start : start + _INSERT_CHUNK]))

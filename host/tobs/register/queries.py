@@ -12,9 +12,9 @@ from typing import IO, Any
 
 from sqlalchemy import Select, func, select
 
-import tobs_core
 from tobs.register.db import Register, RegisterError
 from tobs.register.models import Observation, Patient, Site
+from tobs.shared import tobs_core, tobs_labels
 
 # The export's columns, exactly and in this order. measured_at is ISO 8601 UTC ("2026-11-22T14:03:05Z"), empty when
 # the time is unknown; clock_valid is 1 when the device's clock was set when it measured, else 0 (a filled
@@ -31,7 +31,7 @@ def iso_utc(moment: datetime | None) -> str:
 
 
 def celsius(tenths: int) -> str:
-    return tobs_core.format_tenths(tenths, "en")
+    return tobs_labels.format_tenths(tenths, "en")
 
 
 def mask_cpr(cpr: str | None) -> str:

@@ -1,0 +1,301 @@
+# The handheld's end of the sync link (docs/protocol.md): answers the PC's commands over USB serial while
+# the app runs. Records leave the device only as frames; they are forgotten only on an authenticated ACK.
+import json
+import os
+import select
+import sys
+from binascii import crc32
+
+import tobs_core
+import tobs_protocol
+import tobs_record
+from handheld import const
+
+FIRMWARE_VERSION = "0.1.0"
+LINK_FILE = "link.json"  # enrolment: site code and the per-device key
+_MAX_LINE = const(1024)
+_RECORD_SIZE = tobs_record.RECORD_SIZE
+RECORDS_PER_FRAME = tobs_protocol.MAX_PAYLOAD // _RECORD_SIZE
+_PUT_ALLOWED = ("site.json",)
+
+
+_BATCH = 16  # records per serial write
+
+
+def write_records(writer, records, count, frame_done=None):
+    """Write the first `count` records of the iterable `records` as R frames of up to RECORDS_PER_FRAME records:
+    byte for byte what tobs_protocol.frame("R", ...) gives for each frame, but streamed a record at a time, so no
+    frame (4 KB, and frame() copies it twice) is ever held in the heap. frame_done(written) after each frame."""
+    written = 0
+    left = 0
+    crc = 0
+    if count <= 0:
+        return 0
+    # Records go out a small batch at a time: one write per record costs a USB transfer (a syscall on the
+    # virtual Pico) each, while a 1.2 KB buffer is cheap next to a whole 4 KB frame.
+    buf = bytearray(_BATCH * _RECORD_SIZE)
+    view = memoryview(buf)
+    used = 0
+    for record in records:
+        if left == 0:
+            left = min(count - written, RECORDS_PER_FRAME)
+            n = left * _RECORD_SIZE
+            head = bytes((0x52, n >> 8, n & 0xFF))  # "R", big-endian payload length
+            writer.write(tobs_protocol.SYNC + head)
+            crc = crc32(head)
+        view[used : used + _RECORD_SIZE] = record
+        used += _RECORD_SIZE
+        crc = crc32(record, crc)
+        written += 1
+        left -= 1
+        if used == len(buf) or left == 0:
+            writer.write(view[:used])
+            used = 0
+        if left == 0:
+            writer.write((crc & 0xFFFFFFFF).to_bytes(4, "big"))
+            if frame_done is not None:
+                frame_done(written)
+            if written == count:
+                break
+    return written
+
+
+def _join(root, name):
+    return name if root in ("", "/") else root.rstrip("/") + "/" + name
+
+
+def _write_atomically(path, data):
+    # Temp file then rename: a power cut leaves the old file or the new one, never half of one.
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+class SerialCommands:
+    """Polled from the app's loop; never blocks while no PC is talking to it.
+
+    status() -> dict adds the app's view (site id, config id) to HELLO; progress(done, total) lets the screen
+    show a running sync; config_changed() reloads the site configuration after `tobs site push`."""
+
+    def __init__(self, board, store, status=None, progress=None, config_changed=None):
+        self.board = board
+        self.store = store
+        self.status = status
+        self.progress = progress
+        self.config_changed = config_changed
+        self.root = board.storage_root()
+        self.reader, self.writer = board.serial()
+        self._poll = select.poll()
+        self._poll.register(self.reader, select.POLLIN)
+        self._line = bytearray()
+        self._put = None  # (name, size, bytearray) while a file is being received
+        self._last_seq = None  # of the last record PULL has written
+        self.wants_repl = False
+        self.config_pushed = False
+        self.enrolment = self._load_enrolment()
+
+    def _load_enrolment(self):
+        try:
+            with open(_join(self.root, LINK_FILE)) as f:
+                data = json.load(f)
+            return {"site": data["site"], "key": tobs_protocol.from_hex(data["key"])}
+        except OSError:
+            return None  # never enrolled
+        except (ValueError, KeyError) as e:
+            self.board.log("link.json unreadable (%s): device must be enrolled again" % e)
+            return None
+
+    @property
+    def key(self):
+        return self.enrolment["key"] if self.enrolment else None
+
+    def idle(self):
+        """True between commands: no command line half received and no file upload under way."""
+        return not self._line and self._put is None
+
+    def poll(self):
+        """Handle whatever the PC has sent; True if a command was handled."""
+        handled = False
+        while self._readable():
+            b = self.reader.read(1)
+            if not b:
+                break
+            if b == b"\n":
+                line = bytes(self._line)
+                self._line = bytearray()
+                # An empty line is how a PC starts a session: it ends whatever half line a cut cable left.
+                if line.strip():
+                    self._handle(line)
+                    handled = True
+                if self.wants_repl or self.config_pushed:
+                    # The app is about to leave (REPL) or start again (new site file): whatever the PC sent next
+                    # stays in the serial buffer for the REPL or the restarted app, never answered by this one.
+                    break
+            elif len(self._line) < _MAX_LINE:
+                self._line.extend(b)
+            else:
+                self._line = bytearray()
+                self._send("X", {"error": "command line too long"})
+        return handled
+
+    def _readable(self):
+        # ipoll() does not build a result list for every poll.
+        for _ in self._poll.ipoll(0):
+            return True
+        return False
+
+    def _send(self, kind, payload=None):
+        data = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload or {}).encode()
+        self.writer.write(tobs_protocol.frame(kind, data))
+
+    def _handle(self, line):
+        try:
+            verb, args = tobs_protocol.parse_command(line)
+        except (ValueError, UnicodeError) as e:
+            self._send("X", {"error": str(e)})
+            return
+        handler = getattr(self, "_cmd_" + verb.lower(), None) if verb.isalpha() else None
+        if handler is None:
+            # Test builds add KEY and SCREEN (testhooks); a production image has no such module loaded.
+            hooks = sys.modules.get("testhooks")
+            handler = hooks.handler(self, verb) if hooks else None
+        if handler is None:
+            self._send("X", {"error": "unknown command " + verb})
+            return
+        try:
+            handler(args)
+        except (ValueError, IndexError) as e:
+            self._send("X", {"error": "%s: %s" % (verb, e)})
+        except OSError as e:
+            self.board.log("link %s failed: %r" % (verb, e))
+            self._send("X", {"error": "%s failed on the device (%s)" % (verb, e)})
+
+    def _cmd_hello(self, args):
+        store = self.store
+        info = {
+            "proto": tobs_protocol.PROTOCOL,
+            "firmware": FIRMWARE_VERSION,
+            "board": self.board.NAME,
+            "device_id": tobs_protocol.to_hex(self.board.unique_id()),
+            "core_id": tobs_core.CORE_ID,
+            "enrolled": self.enrolment is not None,
+            "enrolled_site": self.enrolment["site"] if self.enrolment else None,
+            "pending": store.pending_count(),
+            "count": store.count(),
+            "next_seq": store.next_seq(),
+            "boot_count": store.boot_count,
+            "ms_since_boot": self.board.ticks_ms(),
+            "now": self.board.now(),
+            "clock_valid": self.board.clock_valid(),
+        }
+        if self.status:
+            info.update(self.status())
+        self._send("H", info)
+
+    def _cmd_pull(self, args):
+        first, limit = int(args[0]), int(args[1])
+        key = self.key
+        if key is None:
+            self._send("X", {"error": "this handheld is not enrolled"})
+            return
+        total = min(self.store.pending_count(), limit)
+        # Counted first, so that each frame's length is known before its records are read, signed and written.
+        count = 0
+        for raw in self.store.pending():
+            if count >= limit:
+                break
+            if tobs_record.seq_of(raw) >= first:
+                count += 1
+        progress = self.progress
+        self._last_seq = None
+        sent = write_records(self.writer, self._signed(first, key), count,
+                             (lambda done: progress(done, total)) if progress else None)
+        if progress and not sent:
+            progress(0, total)
+        self._send("E", {"count": sent, "last_seq": self._last_seq})
+
+    def _signed(self, first, key):
+        # Records stored before enrolment carry no tag yet; every record leaves the device signed.
+        for raw in self.store.pending():
+            seq = tobs_record.seq_of(raw)
+            if seq >= first:
+                self._last_seq = seq
+                yield tobs_record.with_tag(raw, tobs_protocol.record_tag(key, tobs_record.signed_part(raw)))
+
+    def _cmd_ack(self, args):
+        seq, tag = int(args[0]), tobs_protocol.from_hex(args[1])
+        key = self.key
+        if key is None or tag != tobs_protocol.ack_tag(key, self.board.unique_id(), seq):
+            self._send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
+            return
+        self.store.mark_synced(seq)
+        # The register has them: their flash goes back to new measurements (a full store is full no longer).
+        try:
+            dropped = self.store.compact()
+        except OSError as e:
+            dropped = 0
+            self.board.log("compaction after sync failed, log kept as it was: %r" % (e,))
+        self._send("A", {"synced_to": seq, "pending": self.store.pending_count(), "freed": dropped})
+
+    def _cmd_time(self, args):
+        self.board.set_clock(int(args[0]))
+        self._send("T", {"now": self.board.now(), "clock_valid": self.board.clock_valid()})
+
+    def _cmd_enroll(self, args):
+        site, key = args[0], tobs_protocol.from_hex(args[1])
+        if len(key) != 32:
+            raise ValueError("key must be 32 bytes")
+        if self.enrolment and self.enrolment["key"] != key and self.store.pending_count():
+            self._send("X", {"error": "enrolled with another key and records are not synced yet: sync first"})
+            return
+        _write_atomically(_join(self.root, LINK_FILE), json.dumps({"site": site, "key": args[1]}).encode())
+        self.enrolment = {"site": site, "key": key}
+        self._send("A", {"enrolled_site": site})
+
+    # A pushed file goes straight to a ".part" file as it arrives, never whole into the heap; COMMIT checks its
+    # size and CRC-32 and renames it over the old one (atomic on LittleFS), so a cut push changes nothing.
+    def _cmd_put(self, args):
+        name, size = args[0], int(args[1])
+        if name not in _PUT_ALLOWED or not 0 < size <= 16384:
+            raise ValueError("only site.json up to 16 KB can be written")
+        path = _join(self.root, name) + ".part"
+        with open(path, "wb"):
+            pass  # start empty: a part left by an earlier, cut push is not continued
+        self._put = [name, size, 0, 0]  # name, announced size, received, running CRC-32
+        self._send("A", {"put": name})
+
+    def _cmd_data(self, args):
+        if self._put is None:
+            raise ValueError("DATA without PUT")
+        from binascii import a2b_base64
+
+        chunk = a2b_base64(args[0])
+        put = self._put
+        if put[2] + len(chunk) > put[1]:
+            self._put = None
+            raise ValueError("more data than announced")
+        with open(_join(self.root, put[0]) + ".part", "ab") as f:
+            f.write(chunk)
+        put[2] += len(chunk)
+        put[3] = crc32(chunk, put[3])
+        self._send("A", {"received": put[2]})
+
+    def _cmd_commit(self, args):
+        if self._put is None:
+            raise ValueError("COMMIT without PUT")
+        name, size, received, crc = self._put
+        self._put = None
+        path = _join(self.root, name)
+        if received != size or "%08x" % (crc & 0xFFFFFFFF) != args[0]:
+            os.remove(path + ".part")
+            raise ValueError("file arrived damaged; the old one is kept")
+        os.rename(path + ".part", path)
+        self.config_pushed = True
+        if self.config_changed:
+            self.config_changed()
+        self._send("A", {"written": name, "size": size})
+
+    def _cmd_repl(self, args):
+        self.wants_repl = True
+        self._send("A", {"repl": True})

@@ -1,0 +1,83 @@
+"""What every `tobs` command shares: the consoles, the options that mean the same everywhere (`--db` with
+`TOBS_DB`, `--port`, `--json`) and the one way to fail: one sentence on standard error and a non-zero exit code,
+never a traceback. Commands import these; none declares its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tobs.device.link import LinkError
+from tobs.firmware import FirmwareError
+from tobs.register.db import Register, RegisterError, RegisterUnavailable, open_register
+
+out = Console()
+err = Console(stderr=True)
+
+# Exit codes: 2 for anything the user can correct (input, a refused handheld, a missing file), 1 when the register
+# itself cannot be reached or used.
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 1
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="TOBS_DB",
+        show_envvar=True,
+        help="The register: postgresql://user@host/db for a shared one, or an SQLite file. "
+        "Default: tobs' SQLite file in your user data folder.",
+    ),
+]
+Port = Annotated[
+    str | None,
+    typer.Option("--port", help="The handheld's serial port (a virtual one's too); found by its USB IDs if left out."),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Site = Annotated[str | None, typer.Option("--site", help="Only this site (its code).")]
+Patient = Annotated[int | None, typer.Option("--patient", help="Only this local patient number.")]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """End the command with one sentence and a non-zero exit code."""
+    err.print("[bold red]Error:[/] " + escape(message), highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def say(message: str) -> None:
+    """A line for the user on standard error (progress, where files went), keeping standard output for results."""
+    err.print(escape(message), highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def failures(keep: str = "") -> Iterator[None]:
+    """Turn the errors a user can act on into fail(): the register unavailable (exit 1), anything else the user can
+    fix (exit 2). keep is added to link failures: what the handheld keeps meanwhile (e.g. its records)."""
+    try:
+        yield
+    except RegisterUnavailable as e:
+        fail(str(e), EXIT_UNAVAILABLE)
+    except RegisterError as e:
+        fail(str(e))
+    except LinkError as e:
+        fail(f"{e} {keep}".strip())
+    except FirmwareError as e:
+        fail(str(e))
+
+
+@contextmanager
+def using_register(db: str | None) -> Iterator[Register]:
+    """The register for one command, closed afterwards; its failures end the command with one sentence."""
+    opened: Register | None = None
+    with failures():
+        try:
+            opened = open_register(db, announce=say)
+            yield opened
+        finally:
+            if opened is not None:
+                opened.close()

@@ -1,0 +1,107 @@
+"""The register's listing commands: `tobs patients`, `tobs observations`, `tobs export`, `tobs patient-info`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tobs.cli.options import Db, Json, Patient, Site, fail, out, say, using_register
+from tobs.register import queries
+from tobs.shared import tobs_labels
+
+
+def _when(row_time) -> str:
+    return queries.iso_utc(row_time).replace("T", " ").replace("Z", "") or "unknown"
+
+
+def patients(db: Db = None, site: Site = None, as_json: Json = False,
+             show_cpr: Annotated[bool, typer.Option("--show-cpr", help="Show whole CPR numbers.")] = False) -> None:
+    """List the register's patients: local number per site, name if added on this PC, latest score."""
+    with using_register(db) as register:
+        found = queries.list_patients(register, site=site)
+    if as_json:
+        print(json.dumps([p.as_dict(show_cpr) for p in found], ensure_ascii=False))
+        return
+    table = Table(title=f"Patients ({len(found)})", title_justify="left")
+    for column, justify in (("Site", "left"), ("Patient", "right"), ("Name", "left"), ("CPR", "left"),
+                            ("Observations", "right"), ("Latest", "left"), ("Total", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for p in found:
+        table.add_row(
+            p.site, str(p.number), p.name or "", p.cpr if show_cpr and p.cpr else queries.mask_cpr(p.cpr),
+            str(p.observations), _when(p.last_measured_at) if p.observations else "",
+            "" if p.last_total is None else str(p.last_total),
+        )
+    out.print(table)
+
+
+def observations(db: Db = None, patient: Patient = None, site: Site = None,
+                 limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+                 as_json: Json = False) -> None:
+    """List observations, newest first, with the register's own score and any flags."""
+    with using_register(db) as register:
+        found = queries.list_observations(register, patient=patient, site=site, limit=limit)
+    if as_json:
+        print(json.dumps([o.as_dict() for o in found], ensure_ascii=False))
+        return
+    table = Table(title=f"Observations ({len(found)})", title_justify="left")
+    for column in ("Measured (UTC)", "Site", "Patient", "Staff", "Pulse", "Resp", "Temp °C", "Sys BP", "Awareness",
+                   "Total", "Flags"):
+        table.add_column(column)
+    for o in found:
+        temp = queries.celsius(o.temp_raw) + ("" if o.temp_site == "rectal" else f" {o.temp_site[:3]}")
+        when = _when(o.measured_at) + (" (repaired)" if o.clock_quality == "repaired" else "")
+        total = f"[bold red]{o.total}[/]" if 3 in o.points.values() else str(o.total)
+        table.add_row(when, o.site, str(o.patient), str(o.staff), str(o.pulse), str(o.resp), temp, str(o.sys_bp),
+                      tobs_labels.label("en", o.awareness), total, ", ".join(o.flags))
+    out.print(table)
+
+
+def export(
+    csv_path: Annotated[str, typer.Option("--csv", help="CSV file to write, or - for standard output.")],
+    db: Db = None,
+    patient: Patient = None,
+    site: Site = None,
+) -> None:
+    """Export observations as CSV (columns: device_id, seq, site, patient, staff, measured_at, …, core_id, action)."""
+    target = Path(csv_path)
+    if csv_path != "-" and not target.parent.is_dir():
+        fail(f"The folder for {csv_path} does not exist.")
+    with using_register(db) as register:
+        if csv_path == "-":
+            queries.write_csv(register, sys.stdout, patient=patient, site=site)
+            sys.stdout.flush()
+            return
+        partial = target.with_name(target.name + ".part")
+        try:
+            # Written beside the target and renamed, so a failed export never leaves half a file under its name.
+            with open(partial, "w", newline="", encoding="utf-8") as stream:
+                count = queries.write_csv(register, stream, patient=patient, site=site)
+            partial.replace(target)
+        except OSError as e:
+            partial.unlink(missing_ok=True)
+            fail(f"Cannot write {csv_path}: {e.strerror or e}.")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    say(f"Exported {count} observations to {csv_path}.")
+
+
+def patient_info(
+    site: Annotated[str, typer.Option("--site", help="The patient's site (its code).")],
+    patient: Annotated[int, typer.Option("--patient", help="The local patient number.")],
+    name: Annotated[str | None, typer.Option("--name", help="Name; \"\" removes it.")] = None,
+    cpr: Annotated[str | None, typer.Option("--cpr", help="CPR number DDMMYY-SSSS; \"\" removes it.")] = None,
+    db: Db = None,
+) -> None:
+    """Add a patient's name and CPR number in the register on this PC; they are never sent to a handheld."""
+    if name is None and cpr is None:
+        fail("Give --name and/or --cpr.")
+    with using_register(db) as register:
+        queries.set_patient_identity(register, site, patient, name=name, cpr=cpr)
+    say(f"Patient {patient} at {site} updated.")
