@@ -21,15 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import serial
+from shift import LOGIN, OBSERVATIONS, BenchError
+
+from tobs.device.virtual_pico import VirtualPico
+from tobs.shared import tobs_protocol, tobs_record
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "host"), str(ROOT / "firmware" / "lib")]
-
-import serial  # noqa: E402
-from shift import LOGIN, OBSERVATIONS, BenchError  # noqa: E402
-
-import tobs_protocol  # noqa: E402
-import tobs_record  # noqa: E402
-from tobs.device.virtual_pico import VirtualPico  # noqa: E402
 
 LINK_QUIET_MS = 6000  # longer than the app keeps the sync link loaded without a command
 _READY = re.compile(r"heap (\d+) used (\d+) free")

@@ -17,12 +17,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shift import LOGIN, OBSERVATIONS, BenchError
+
+from tobs.device.virtual_pico import VirtualPico
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "host")]
-
-from shift import LOGIN, OBSERVATIONS, BenchError  # noqa: E402
-
-from tobs.device.virtual_pico import VirtualPico  # noqa: E402
 
 # A whole frame as the driver sends it: six column/page window commands of 2 bytes each, then the data control
 # byte and the 1,024 frame bytes.
