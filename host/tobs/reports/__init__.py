@@ -1,0 +1,1 @@
+"""Reports from the register: Anhøj run chart rules, the quality measures and their charts, the static report."""
