@@ -210,3 +210,8 @@ class RejectedRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     sync_id: Mapped[int] = mapped_column(ForeignKey("sync_log.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# The web view's tables live in their own module; imported here so that Base.metadata (and so the migrations'
+# model check) always holds them.
+from tobs.register import models_web  # noqa: E402,F401

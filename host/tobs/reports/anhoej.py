@@ -83,7 +83,7 @@ def runs_analysis(values: Sequence[float | None], centre: float | None = None) -
     if not sides:
         return RunsAnalysis(centre, points, 0, 0, None, 0, None)
     runs: list[list[int]] = [[sides[0][0]]]
-    for (_, previous), (index, side) in zip(sides, sides[1:]):
+    for (_, previous), (index, side) in zip(sides, sides[1:], strict=False):
         if side == previous:
             runs[-1].append(index)
         else:

@@ -1,0 +1,1 @@
+"""The web view of the register: `tobs serve` (FastAPI, server-rendered pages, SVG charts, no JavaScript)."""
