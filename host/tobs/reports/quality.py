@@ -130,7 +130,8 @@ class SiteQuality:
 def _minutes_between(dialect: str, later: str, earlier: str) -> str:
     if dialect == "postgresql":
         return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 60.0)"
-    return f"((julianday({later}) - julianday({earlier})) * 1440.0)"
+    # Whole seconds: exact (julianday's floating days are not), and the handhelds record whole seconds anyway.
+    return f"((CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER)) / 60.0)"
 
 
 def _rules_sql(book: GuidanceBook) -> tuple[str, dict]:
@@ -218,14 +219,14 @@ def site_quality(
                 figures.sets, figures.elevated, figures.documented = row.sets, row.elevated or 0, row.documented or 0
                 figures.remeasure_due, figures.on_time = row.due or 0, row.on_time or 0
                 if row.median_minutes is not None:
-                    figures.minutes_to_next = float(row.median_minutes)
+                    figures.minutes_to_next = round(float(row.median_minutes), 3)
             if dialect != "postgresql":
                 gaps: dict[tuple[str, int], list[float]] = {}
                 with_cte = sql[: sql.index("SELECT site_code, period, COUNT(*)")]
                 for row in session.execute(text(with_cte + minutes_sql).bindparams(*binds), values):
                     gaps.setdefault((row.site_code, row.period), []).append(float(row.minutes))
                 for (site, period), found in gaps.items():
-                    result[site].figures[period].minutes_to_next = statistics.median(found)
+                    result[site].figures[period].minutes_to_next = round(statistics.median(found), 3)
     for quality in result.values():
         quality.analyses = {m: runs_analysis(quality.series(m)) for m in MEASURES}
     return result

@@ -1,0 +1,120 @@
+"""The quality measures on a seeded site: known figures per week, a shift that Anhøj's rules must flag, the same
+figures on SQLite and PostgreSQL, and `tobs report` giving the web page's numbers, byte for byte the same twice."""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from conftest import PASSWORD, login
+from typer.testing import CliRunner
+from webdata import CALM, RAISED, observation, store
+
+from tobs.cli import app as cli_app
+from tobs.register.db import open_register
+from tobs.reports.quality import LOCAL, site_quality
+from tobs.reports.report import write_report
+from tobs.web import accounts
+
+DEVICE = "e6614103e7452d2f"
+FIRST_MONDAY = date(2026, 3, 2)
+WEEKS = 20
+FIRST, LAST = FIRST_MONDAY, FIRST_MONDAY + timedelta(weeks=WEEKS) - timedelta(days=1)
+
+
+def seeded_records() -> list[dict]:
+    """Each week four raised scores (TOBS 4: escalate, re-measure within 120 minutes) on Wednesday, each followed by
+    a calm set; weeks 1-10 document two of the four, weeks 11-20 all four. One follow-up a week comes late."""
+    records, seq = [], 0
+    for week in range(WEEKS):
+        wednesday = FIRST_MONDAY + timedelta(weeks=week, days=2)
+        for i in range(4):
+            at = datetime.combine(wednesday, time(8 + 2 * i), LOCAL)
+            documented = week >= 10 or i < 2
+            seq += 1
+            records.append(observation(DEVICE, seq, 100 + i, at, RAISED, action=1 if documented else 0))
+            seq += 1
+            later = timedelta(minutes=200 if i == 3 else 60)
+            records.append(observation(DEVICE, seq, 100 + i, at + later, CALM, action=5))
+    return records
+
+
+def _fill(register):
+    store(register, DEVICE, "seeded", seeded_records(), "Seeded Plejecenter")
+    accounts.add_user(register, "leader", PASSWORD, "leader", "seeded")
+
+
+@pytest.fixture
+def seeded(tmp_path):
+    register = open_register(f"sqlite:///{tmp_path / 'seeded.sqlite3'}", announce=None)
+    _fill(register)
+    yield register
+    register.close()
+
+
+def test_known_figures_per_week_and_a_signal_for_the_shift(seeded):
+    quality = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    assert len(quality.periods) == WEEKS
+    first, last = quality.figures[0], quality.figures[-1]
+    assert (first.sets, first.elevated, first.documented) == (8, 4, 2)
+    assert (first.remeasure_due, first.on_time, first.minutes_to_next) == (4, 3, 60.0)
+    assert quality.series("documented") == [50.0] * 10 + [100.0] * 10
+    assert quality.series("on_time") == [75.0] * 20
+    documented = quality.analyses["documented"]
+    assert documented.long_run_signal and documented.crossings_signal
+    assert documented.long_run_points == tuple(range(20))
+    # A constant series sits on its median: no useful points, no signal.
+    assert not quality.analyses["on_time"].signal and quality.analyses["on_time"].useful == 0
+
+
+def test_monthly_periods_add_up_to_the_weeks(seeded):
+    weeks = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    months = site_quality(seeded, ["seeded"], FIRST, LAST, "month")["seeded"]
+    assert [p.start.month for p in months.periods] == [3, 4, 5, 6, 7]
+    assert sum(f.sets for f in months.figures) == sum(f.sets for f in weeks.figures) == 8 * WEEKS
+
+
+def test_sqlite_and_postgresql_give_the_same_figures(seeded, postgres_server):
+    pg = open_register(postgres_server.database(), announce=None)
+    try:
+        _fill(pg)
+        for unit in ("week", "month"):
+            a = site_quality(seeded, ["seeded"], FIRST, LAST, unit)["seeded"]
+            b = site_quality(pg, ["seeded"], FIRST, LAST, unit)["seeded"]
+            assert a.figures == b.figures
+            assert a.analyses == b.analyses
+    finally:
+        pg.close()
+
+
+def _body(html: str) -> str:
+    return html[html.index('<p class="intro">'):html.index("</main>")]
+
+
+def test_the_report_has_the_web_pages_numbers_and_the_same_bytes_twice(seeded, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from tobs.web.app import create_app
+
+    first = write_report(seeded, "seeded", FIRST, LAST, "week", "da", tmp_path / "one").read_bytes()
+    again = write_report(seeded, "seeded", FIRST, LAST, "week", "da", tmp_path / "two").read_bytes()
+    assert first == again
+    assert (tmp_path / "one" / "documented.svg").read_bytes() == (tmp_path / "two" / "documented.svg").read_bytes()
+    with TestClient(create_app(seeded), base_url="http://127.0.0.1") as client:
+        login(client, "leader")
+        web = client.get(f"/site/seeded/quality?unit=week&first={FIRST}&last={LAST}")
+    assert web.status_code == 200
+    report = first.decode()
+    assert _body(web.text) == _body(report)
+    assert re.findall(r"<td>(\d+)</td>", _body(report))[:5] == ["8", "4", "2", "50", "60"]
+    assert 'id="q-documented-centre-signal' in report or "centre-signal" in report
+
+
+def test_report_command(seeded, tmp_path):
+    out = tmp_path / "meeting"
+    result = CliRunner().invoke(cli_app, ["report", "--site", "seeded", "--from", str(FIRST), "--to", str(LAST),
+                                          "--out", str(out), "--db", str(seeded.url.database)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").exists() and (out / "minutes_to_next.svg").exists()
+    bad = CliRunner().invoke(cli_app, ["report", "--site", "seeded", "--from", "2026-13-01", "--to", str(LAST),
+                                       "--out", str(out), "--db", str(seeded.url.database)])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
