@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-postgresql >/dev/null
+	scripts/ensure-chromium >/dev/null
 	$(BIN)/python -m pytest
 
 clean:

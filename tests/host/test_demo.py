@@ -23,6 +23,7 @@ def run_demo(tmp_path):
 def test_the_main_job_runs_a_shift_and_twice_duplicates_nothing(tmp_path):
     first = run_demo(tmp_path)
     assert "4 new" in first
+    assert "tobs serve" in first  # it ends by saying how to look at the shift in the web view
     second = run_demo(tmp_path)
     assert "already holds its shift" in second and "0 new" in second
     rows = list_observations(open_register(f"sqlite:///{tmp_path / 'register.db'}", announce=None), site="demo")

@@ -2,44 +2,20 @@
 figures on SQLite and PostgreSQL, and `tobs report` giving the web page's numbers, byte for byte the same twice."""
 
 import re
-from datetime import date, datetime, time, timedelta
 
 import pytest
 from conftest import PASSWORD, login
 from typer.testing import CliRunner
-from webdata import CALM, RAISED, observation, store
+from webdata import FIRST, LAST, SEEDED_DEVICE, WEEKS, seeded_records, store
 
 from tobs.cli import app as cli_app
 from tobs.register.db import open_register
-from tobs.reports.quality import LOCAL, site_quality
+from tobs.reports.quality import site_quality
 from tobs.reports.report import write_report
 from tobs.web import accounts
 
-DEVICE = "e6614103e7452d2f"
-FIRST_MONDAY = date(2026, 3, 2)
-WEEKS = 20
-FIRST, LAST = FIRST_MONDAY, FIRST_MONDAY + timedelta(weeks=WEEKS) - timedelta(days=1)
-
-
-def seeded_records() -> list[dict]:
-    """Each week four raised scores (TOBS 4: escalate, re-measure within 120 minutes) on Wednesday, each followed by
-    a calm set; weeks 1-10 document two of the four, weeks 11-20 all four. One follow-up a week comes late."""
-    records, seq = [], 0
-    for week in range(WEEKS):
-        wednesday = FIRST_MONDAY + timedelta(weeks=week, days=2)
-        for i in range(4):
-            at = datetime.combine(wednesday, time(8 + 2 * i), LOCAL)
-            documented = week >= 10 or i < 2
-            seq += 1
-            records.append(observation(DEVICE, seq, 100 + i, at, RAISED, action=1 if documented else 0))
-            seq += 1
-            later = timedelta(minutes=200 if i == 3 else 60)
-            records.append(observation(DEVICE, seq, 100 + i, at + later, CALM, action=5))
-    return records
-
-
 def _fill(register):
-    store(register, DEVICE, "seeded", seeded_records(), "Seeded Plejecenter")
+    store(register, SEEDED_DEVICE, "seeded", seeded_records(), "Seeded Plejecenter")
     accounts.add_user(register, "leader", PASSWORD, "leader", "seeded")
 
 

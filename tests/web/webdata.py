@@ -4,12 +4,13 @@ by tobs_core, encoded and decoded by tobs_record) and stored through the registe
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import tobs_core
 import tobs_record
 from tobs.register.ingest import enroll_device, ensure_site, ingest
 from tobs.reports.guidance import load_example
+from tobs.reports.quality import LOCAL
 
 EXAMPLE_CONFIG = load_example().config_id
 CALM = dict(pulse=72, resp=14, temp=368, sys_bp=132, awareness="habitual")  # total 0
@@ -60,4 +61,28 @@ def generated_site(device_hex: str, patients: int, sets: int, end: datetime, see
         action = rng.choice((1, 2, 1, 5, 0)) if total >= 2 else rng.choice((0, 5))
         records.append(observation(device_hex, seq, 101 + patient, at, vitals, action=action,
                                    reason=1 if action == 5 and total >= 2 else 0))
+    return records
+
+
+# A site whose documented share rises from 50 % to 100 % half way: Anhøj's rules must see the shift.
+SEEDED_DEVICE = "5eed5eed5eed5eed"
+FIRST_MONDAY = date(2026, 3, 2)
+WEEKS = 20
+FIRST, LAST = FIRST_MONDAY, FIRST_MONDAY + timedelta(weeks=WEEKS) - timedelta(days=1)
+
+
+def seeded_records() -> list[dict]:
+    """Each week four raised scores (TOBS 4: escalate, re-measure within 120 minutes) on Wednesday, each followed by
+    a calm set; weeks 1-10 document two of the four, weeks 11-20 all four. One follow-up a week comes late."""
+    records, seq = [], 0
+    for week in range(WEEKS):
+        wednesday = FIRST_MONDAY + timedelta(weeks=week, days=2)
+        for i in range(4):
+            at = datetime.combine(wednesday, time(8 + 2 * i), LOCAL)
+            documented = week >= 10 or i < 2
+            seq += 1
+            records.append(observation(SEEDED_DEVICE, seq, 100 + i, at, RAISED, action=1 if documented else 0))
+            seq += 1
+            later = timedelta(minutes=200 if i == 3 else 60)
+            records.append(observation(SEEDED_DEVICE, seq, 100 + i, at + later, CALM, action=5))
     return records

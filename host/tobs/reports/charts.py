@@ -8,13 +8,13 @@ import io
 import re
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import matplotlib
 
 matplotlib.use("svg")
 from matplotlib import rcParams  # noqa: E402
-from matplotlib.dates import DateFormatter  # noqa: E402
+from matplotlib.dates import AutoDateLocator, DateFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tobs.reports.anhoej import RunsAnalysis  # noqa: E402
@@ -116,11 +116,14 @@ def trend_chart(
     with _lock:
         figure = Figure(figsize=(7.6, 2.1), dpi=96, layout="constrained")
         axes = figure.add_subplot()
-        if limits is None:
-            low = min(values) if values else 0
-            high = max(values) if values else 1
-            pad = max(1.0, (high - low) * 0.15)
+        if values:
+            low, high = min(values), max(values)
+            if limits is not None:
+                low, high = min(low, limits[0]), max(high, limits[1])
+            pad = 0 if limits is not None else max(1.0, (high - low) * 0.15)
             limits = (low - pad, high + pad)
+        elif limits is None:
+            limits = (0.0, 1.0)
         for band_low, band_high, colour in shading:
             axes.axhspan(limits[0] if band_low is None else band_low, limits[1] if band_high is None else band_high,
                          color=colour, linewidth=0, zorder=0)
@@ -136,6 +139,13 @@ def trend_chart(
         axes.set_title(title, fontsize=10)
         axes.set_ylabel(unit, fontsize=8)
         axes.tick_params(labelsize=8)
-        axes.xaxis.set_major_formatter(DateFormatter("%d-%m %H:%M", tz=LOCAL))
+        if times:
+            # At least half a day across, so that one set or one round does not spread over a meaningless axis.
+            first, last = min(times), max(times)
+            pad = max(timedelta(hours=1), (last - first) / 20, (timedelta(hours=12) - (last - first)) / 2)
+            axes.set_xlim(first - pad, last + pad)
+        locator = AutoDateLocator(tz=LOCAL, minticks=3, maxticks=7)
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(DateFormatter("%d-%m\n%H:%M", tz=LOCAL))
         axes.grid(axis="y", color="#dee2e6", linewidth=0.6, zorder=1)
         return _svg(figure, prefix)

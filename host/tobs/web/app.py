@@ -212,7 +212,7 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
                            site, [number], identity_shown=account.sees_identity)
         return render(request, "patient.html", account=account, csrf=active.csrf, sites=visible_sites(account),
                       site=site, record=record, trends=_trends(record, lang), show_identity=account.sees_identity,
-                      lang=lang)
+                      lang=lang, awareness_labels=tobs_core.LABELS[lang])
 
     @app.get("/site/{site}/quality", response_class=HTMLResponse)
     def quality_page(request: Request, site: str, unit: str = "week", first: str = "", last: str = ""):
@@ -343,6 +343,8 @@ def _trends(record: ward.PatientRecord, lang: str) -> list[str]:
         total_shading.append((low - 0.5, None if high is None else high + 0.5, charts.LEVEL_SHADES[level]))
     out.append(charts.trend_chart(times, [s.observation.total for s in timed], prefix="t-total",
                                   title=t(lang, "total"), unit="0–15", shading=total_shading, limits=(-0.5, 15.5)))
+    # Enough of each scale to show the bands around a value, widened to the patient's values.
+    usual = {"pulse": (35.0, 145.0), "resp": (6.0, 30.0), "temp": (34.5, 40.5), "sys_bp": (60.0, 210.0)}
     for field, scale in (("pulse", 1), ("resp", 1), ("temp", 10), ("sys_bp", 1)):
         if field == "temp":
             values = [s.observation.temp_scored / 10 for s in timed]
@@ -357,7 +359,7 @@ def _trends(record: ward.PatientRecord, lang: str) -> list[str]:
         habitual = statistics.median(values) if len(values) >= 3 else None
         out.append(charts.trend_chart(times, values, prefix=f"t-{field}", title=labels[field],
                                       unit=tobs_core.UNITS[field], shading=shading, habitual=habitual,
-                                      habitual_label=t(lang, "habitual")))
+                                      habitual_label=t(lang, "habitual"), limits=usual[field]))
     out.append(charts.trend_chart(
         times, [float(s.observation.awareness_pts) for s in timed], prefix="t-awareness", title=labels["awareness"],
         unit="point" if lang == "da" else "points",

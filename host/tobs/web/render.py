@@ -35,7 +35,7 @@ def page(name: str, **context) -> str:
 def signal_text(analysis: RunsAnalysis, lang: str) -> tuple[str, bool]:
     """The sentence under a run chart, and whether it reports a signal."""
     if analysis.longest_run_max is None or analysis.crossings_min is None:
-        return text.t(lang, "too_few"), False
+        return text.t(lang, "all_on_median" if analysis.points else "too_few"), False
     parts = []
     if analysis.long_run_signal:
         parts.append(text.t(lang, "signal_long_run", analysis.longest_run, analysis.longest_run_max))
