@@ -2,6 +2,7 @@
 figures on SQLite and PostgreSQL, and `tobs report` giving the web page's numbers, byte for byte the same twice."""
 
 import re
+from datetime import datetime
 
 import pytest
 from conftest import PASSWORD, login
@@ -95,3 +96,56 @@ def test_report_command(seeded, tmp_path):
     bad = CliRunner().invoke(cli_app, ["report", "--site", "seeded", "--from", "2026-13-01", "--to", str(LAST),
                                        "--out", str(out), "--db", str(seeded.url.database)])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_closed_periods_are_kept_and_a_late_sync_recomputes_only_the_periods_it_touches(seeded, monkeypatch):
+    from datetime import time as clock
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+    from webdata import CALM, observation
+
+    from tobs.register.models_web import QualityPeriod
+    from tobs.reports import quality
+
+    monkeypatch.setattr(quality, "SYNC_SETTLED", timedelta(0))  # the test's syncs count as settled at once
+    live = site_quality(seeded, ["seeded"], FIRST, LAST, "week", cached=False)["seeded"]
+    first = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    assert first.figures == live.figures and first.analyses == live.analyses
+    with seeded.read() as session:
+        assert session.scalar(select(func.count()).select_from(QualityPeriod)) == WEEKS
+    # Mark two stored weeks so that reading them back is visible.
+    for week in (2, 12):
+        start = FIRST + timedelta(weeks=week)
+        seeded.run_write(lambda s, start=start: s.execute(
+            update(QualityPeriod).where(QualityPeriod.period_start == start).values(sets=999)))
+    assert [f.sets for f in site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"].figures][2::10] == [
+        999, 999]
+    # A handheld synced late: one more set in week 3 (index 2). Week 13 (index 12) cannot be affected.
+    late = datetime.combine(FIRST + timedelta(weeks=2, days=4), clock(9), quality.LOCAL)
+    store(seeded, "1a7e1a7e1a7e1a7e", "seeded", [observation("1a7e1a7e1a7e1a7e", 1, 555, late, CALM, action=5)])
+    again = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    assert again.figures[2].sets == 9 and again.figures[12].sets == 999
+    assert again.figures[3] == live.figures[3]
+
+
+def test_an_open_periods_figures_are_reused_only_while_fresh(filled, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tobs.register.models_web import QualityPeriod
+    from tobs.reports import quality
+
+    monkeypatch.setattr(quality, "SYNC_SETTLED", timedelta(0))
+    today = datetime.now(quality.LOCAL).date()
+    since = today - timedelta(days=1)  # the register's sets are from the last five hours
+
+    def sets():
+        return [f.sets for f in site_quality(filled, ["site-a"], since, today, "week")["site-a"].figures]
+
+    assert sum(sets()) == 5
+    filled.run_write(lambda s: s.execute(update(QualityPeriod).values(sets=999)))
+    assert set(sets()) == {999}
+    monkeypatch.setattr(quality, "OPEN_FRESH", timedelta(0))
+    assert sum(sets()) == 5

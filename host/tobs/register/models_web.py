@@ -4,10 +4,10 @@ handhelds used (so that the register knows each set's guidance band). Created by
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tobs.register.models import Base, UTCDateTime
@@ -87,13 +87,41 @@ class SiteConfiguration(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# Indexes on the observations that the web view's queries need: a site's sets in a time range (quality pages,
-# ward board) and one patient's sets in time order (patient page, the next measurement after an elevated score).
+class QualityPeriod(Base):
+    """The quality figures of one site for one closed week or month, kept so that a region's sites side by side
+    need not re-read millions of sets. A row is used only while no sync since `through_sync` has brought sets
+    that could change it and while the site configurations are the ones it was computed with (`rules_key`)."""
+
+    __tablename__ = "quality_periods"
+
+    site_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    rules_key: Mapped[str] = mapped_column(String(16))
+    sets: Mapped[int] = mapped_column(Integer)
+    elevated: Mapped[int] = mapped_column(Integer)
+    documented: Mapped[int] = mapped_column(Integer)
+    minutes_to_next: Mapped[float | None] = mapped_column(Float)
+    remeasure_due: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
+    through_sync: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Indexes on the observations that the web view's queries need: a site's sets in a time range (ward board); one
+# patient's sets in time order, covering every column the quality query reads, so that PostgreSQL computes each
+# set's next measurement from the index alone, in index order; the sets a sync brought (what a cached quality
+# period must be recomputed for).
+QUALITY_COLUMNS = ("total", "action", "config_id", "pulse_pts", "resp_pts", "temp_pts", "sys_bp_pts", "awareness_pts")
+
+
 def _observation_indexes() -> None:
     from tobs.register.models import Observation
 
     Index(None, Observation.site_code, Observation.measured_at)
-    Index(None, Observation.site_code, Observation.patient_number, Observation.measured_at)
+    Index(None, Observation.site_code, Observation.patient_number, Observation.measured_at, Observation.seq,
+          postgresql_include=list(QUALITY_COLUMNS))
+    Index(None, Observation.sync_id)
 
 
 _observation_indexes()

@@ -159,6 +159,22 @@ class GuidanceBook:
             return found
         return Guidance(cid, None, self.example.body, example=True, known=False)
 
+    def rule_strings(self) -> tuple[dict[str, tuple[str, str]], tuple[str, str]]:
+        """Each configuration's bands as two strings indexed by k = 2 * total + any_three: escalate flags ('0'/'1',
+        one character per k) and re-measure minutes (four digits per k), so that SQL can look a set's band up
+        with substr() on any backend, with no join. Also the example's pair, for configurations not known."""
+
+        def strings(guidance: Guidance) -> tuple[str, str]:
+            flags, minutes = [], []
+            for total in TOTALS:
+                for any_three in (False, True):
+                    band = guidance.band_for(total, any_three and total >= 3)
+                    flags.append("1" if band.escalate else "0")
+                    minutes.append("%04d" % min(band.remeasure_min, 9999))
+            return "".join(flags), "".join(minutes)
+
+        return {cid: strings(g) for cid, g in sorted(self.configs.items())}, strings(self.example)
+
     def rules(self) -> list[tuple[str, int, int, int, int]]:
         """(config_id, total, any_three 0/1, escalate 0/1, remeasure_min) for every configuration and score; the
         empty config_id holds the example's rules, the fallback for configurations the register lacks."""

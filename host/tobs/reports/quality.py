@@ -11,22 +11,26 @@ A next set more than LOOK_AHEAD_DAYS later counts as no re-measure. Sets without
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
-from tobs.register.db import Register
-from tobs.register.models import UTCDateTime
+from tobs.register.db import Register, RegisterUnavailable
+from tobs.register.models import Observation, SyncLog, UTCDateTime
+from tobs.register.models_web import QualityPeriod
 from tobs.reports.anhoej import RunsAnalysis, runs_analysis
 from tobs.reports.guidance import GuidanceBook
 
 LOCAL = ZoneInfo("Europe/Copenhagen")
 ON_TIME_GRACE_MIN = 15
-LOOK_AHEAD_DAYS = 7
+LOOK_AHEAD_DAYS = 2
+OPEN_FRESH = timedelta(minutes=10)  # how long an open period's figures are shown before they are computed again
+SYNC_SETTLED = timedelta(minutes=10)  # far longer than any sync transaction (locks time out after 30 s)
 MEASURES = ("sets", "documented", "minutes_to_next", "on_time")
 UNITS = ("week", "month")
 
@@ -134,16 +138,22 @@ def _minutes_between(dialect: str, later: str, earlier: str) -> str:
     return f"((CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER)) / 60.0)"
 
 
-def _rules_sql(book: GuidanceBook) -> tuple[str, dict]:
-    rows, params = [], {}
-    for i, (cid, total, any_three, escalate, remeasure) in enumerate(book.rules()):
-        rows.append(f"(:rc{i}, {total}, {any_three}, {escalate}, {remeasure})")
-        params[f"rc{i}"] = cid
-    return ", ".join(rows), params
+def _band_sql(book: GuidanceBook) -> tuple[str, str, dict]:
+    """SQL expressions for a set's escalate flag and re-measure minutes under its own configuration."""
+    known, (default_flags, default_minutes) = book.rule_strings()
+    params: dict = {"esc_default": default_flags, "rem_default": default_minutes}
+    escalate, remeasure = [], []
+    for i, (cid, (flags, minutes)) in enumerate(known.items()):
+        params[f"cid{i}"], params[f"esc{i}"], params[f"rem{i}"] = cid, flags, minutes
+        escalate.append(f"WHEN :cid{i} THEN substr(:esc{i}, k + 1, 1)")
+        remeasure.append(f"WHEN :cid{i} THEN substr(:rem{i}, 4 * k + 1, 4)")
+    escalate_sql = f"CAST(CASE config_id {' '.join(escalate)} ELSE substr(:esc_default, k + 1, 1) END AS INTEGER)"
+    remeasure_sql = f"CAST(CASE config_id {' '.join(remeasure)} ELSE substr(:rem_default, 4 * k + 1, 4) END AS INTEGER)"
+    return escalate_sql, remeasure_sql, params
 
 
 def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_in_sql: bool):
-    rules, params = _rules_sql(book)
+    escalate, remeasure, params = _band_sql(book)
     period_case = " ".join(f"WHEN measured_at < :b{i + 1} THEN {i}" for i in range(len(bounds) - 1))
     minutes = _minutes_between(dialect, "next_at", "measured_at")
     age = _minutes_between(dialect, ":now", "measured_at")
@@ -151,29 +161,27 @@ def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_
         "percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) FILTER (WHERE escalate = 1 AND minutes IS NOT NULL)"
         if median_in_sql else "NULL"
     )
+    # The window runs over the covering index (site, patient, time, seq) in its own order: no sort, no table reads.
     sql = f"""
-    WITH rules(config_id, total, any_three, escalate, remeasure) AS (VALUES {rules}),
-    sets AS (
-        SELECT o.site_code, o.measured_at, o.total, o.action, o.config_id,
-               CASE WHEN o.pulse_pts = 3 OR o.resp_pts = 3 OR o.temp_pts = 3 OR o.sys_bp_pts = 3
-                         OR o.awareness_pts = 3 THEN 1 ELSE 0 END AS any_three,
+    WITH sets AS (
+        SELECT o.site_code, o.measured_at, o.action, o.config_id,
+               2 * o.total + CASE WHEN o.pulse_pts = 3 OR o.resp_pts = 3 OR o.temp_pts = 3 OR o.sys_bp_pts = 3
+                                       OR o.awareness_pts = 3 THEN 1 ELSE 0 END AS k,
                LEAD(o.measured_at) OVER (PARTITION BY o.site_code, o.patient_number ORDER BY o.measured_at, o.seq)
                    AS next_at
         FROM observations o
         WHERE o.site_code IN :sites AND o.measured_at >= :b0 AND o.measured_at < :ahead
     ),
     judged AS (
-        SELECT s.site_code, s.measured_at, s.action,
+        SELECT site_code, action,
                CASE {period_case} END AS period,
-               COALESCE(r.escalate, d.escalate) AS escalate,
-               COALESCE(r.remeasure, d.remeasure) AS remeasure,
-               CASE WHEN s.next_at IS NOT NULL AND {minutes} <= {LOOK_AHEAD_DAYS * 1440} THEN {minutes} END
+               {escalate} AS escalate,
+               {remeasure} AS remeasure,
+               CASE WHEN next_at IS NOT NULL AND {minutes} <= {LOOK_AHEAD_DAYS * 1440} THEN {minutes} END
                    AS minutes,
                {age} AS age
-        FROM sets s
-        LEFT JOIN rules r ON r.config_id = s.config_id AND r.total = s.total AND r.any_three = s.any_three
-        JOIN rules d ON d.config_id = '' AND d.total = s.total AND d.any_three = s.any_three
-        WHERE s.measured_at < :b{len(bounds) - 1}
+        FROM sets
+        WHERE measured_at < :b{len(bounds) - 1}
     )
     SELECT site_code, period, COUNT(*) AS sets,
            SUM(escalate) AS elevated,
@@ -189,6 +197,52 @@ def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_
     return sql, minutes_sql, params
 
 
+def _live(register: Register, sites: Sequence[str], spans: Sequence[Period], now: datetime,
+          book: GuidanceBook) -> dict[str, list[PeriodFigures]]:
+    """The figures computed from the sets themselves."""
+    bounds = [p.start_utc for p in spans] + [spans[-1].end_utc]
+    result = {site: [PeriodFigures() for _ in spans] for site in sites}
+    if not sites:
+        return result
+    dialect = register.dialect
+    sql, minutes_sql, params = _query(dialect, book, bounds, median_in_sql=dialect == "postgresql")
+    stamp = UTCDateTime()
+    binds = [bindparam("sites", expanding=True), bindparam("now", type_=stamp),
+             bindparam("ahead", type_=stamp)] + [bindparam(f"b{i}", type_=stamp) for i in range(len(bounds))]
+    values = dict(params, sites=list(sites), now=now, grace=ON_TIME_GRACE_MIN,
+                  ahead=bounds[-1] + timedelta(days=LOOK_AHEAD_DAYS), **{f"b{i}": b for i, b in enumerate(bounds)})
+    with register.read() as session:
+        if dialect == "postgresql":
+            # One big grouped scan: room to sort and group in memory, and no JIT compile for a sub-second query.
+            session.execute(text("SET LOCAL work_mem = '64MB'"))
+            session.execute(text("SET LOCAL jit = off"))
+        for row in session.execute(text(sql).bindparams(*binds), values):
+            figures = result[row.site_code][row.period]
+            figures.sets, figures.elevated, figures.documented = row.sets, row.elevated or 0, row.documented or 0
+            figures.remeasure_due, figures.on_time = row.due or 0, row.on_time or 0
+            if row.median_minutes is not None:
+                figures.minutes_to_next = round(float(row.median_minutes), 3)
+        if dialect != "postgresql":
+            gaps: dict[tuple[str, int], list[float]] = {}
+            with_cte = sql[: sql.index("SELECT site_code, period, COUNT(*)")]
+            for row in session.execute(text(with_cte + minutes_sql).bindparams(*binds), values):
+                gaps.setdefault((row.site_code, row.period), []).append(float(row.minutes))
+            for (site, period), found in gaps.items():
+                result[site][period].minutes_to_next = round(statistics.median(found), 3)
+    return result
+
+
+def is_closed(period: Period, now: datetime) -> bool:
+    """No set still to come can change the period: its last set's look-ahead and every re-measure are past."""
+    return period.end_utc + timedelta(days=LOOK_AHEAD_DAYS) <= now
+
+
+def _rules_key(book: GuidanceBook) -> str:
+    known, default = book.rule_strings()
+    text_form = repr((sorted(known.items()), default, ON_TIME_GRACE_MIN, LOOK_AHEAD_DAYS))
+    return hashlib.sha256(text_form.encode()).hexdigest()[:16]
+
+
 def site_quality(
     register: Register,
     sites: Sequence[str],
@@ -198,35 +252,100 @@ def site_quality(
     *,
     now: datetime | None = None,
     book: GuidanceBook | None = None,
+    cached: bool = True,
 ) -> dict[str, SiteQuality]:
-    """Each site's figures per period from first to last (local dates), with Anhøj's rules on each measure."""
+    """Each site's figures per period from first to last (local dates), with Anhøj's rules on each measure.
+
+    Figures come from the quality_periods table when nothing synced since could have changed them (an open
+    period's only for OPEN_FRESH after they were computed), and are stored there when computed; cached=False
+    computes everything from the sets."""
     now = now or datetime.now(timezone.utc)
     book = book or GuidanceBook.load(register)
     spans = periods(first, last, unit)
-    bounds = [p.start_utc for p in spans] + [spans[-1].end_utc]
-    result = {site: SiteQuality(site, spans, [PeriodFigures() for _ in spans]) for site in sites}
-    if sites:
-        dialect = register.dialect
-        sql, minutes_sql, params = _query(dialect, book, bounds, median_in_sql=dialect == "postgresql")
-        stamp = UTCDateTime()
-        binds = [bindparam("sites", expanding=True), bindparam("now", type_=stamp),
-                 bindparam("ahead", type_=stamp)] + [bindparam(f"b{i}", type_=stamp) for i in range(len(bounds))]
-        values = dict(params, sites=list(sites), now=now, grace=ON_TIME_GRACE_MIN,
-                      ahead=bounds[-1] + timedelta(days=LOOK_AHEAD_DAYS), **{f"b{i}": b for i, b in enumerate(bounds)})
-        with register.read() as session:
-            for row in session.execute(text(sql).bindparams(*binds), values):
-                figures = result[row.site_code].figures[row.period]
-                figures.sets, figures.elevated, figures.documented = row.sets, row.elevated or 0, row.documented or 0
-                figures.remeasure_due, figures.on_time = row.due or 0, row.on_time or 0
-                if row.median_minutes is not None:
-                    figures.minutes_to_next = round(float(row.median_minutes), 3)
-            if dialect != "postgresql":
-                gaps: dict[tuple[str, int], list[float]] = {}
-                with_cte = sql[: sql.index("SELECT site_code, period, COUNT(*)")]
-                for row in session.execute(text(with_cte + minutes_sql).bindparams(*binds), values):
-                    gaps.setdefault((row.site_code, row.period), []).append(float(row.minutes))
-                for (site, period), found in gaps.items():
-                    result[site].figures[period].minutes_to_next = round(statistics.median(found), 3)
-    for quality in result.values():
+    sites = list(dict.fromkeys(sites))
+    figures: dict[str, list[PeriodFigures | None]] = {site: [None] * len(spans) for site in sites}
+    closed = {i for i, p in enumerate(spans) if is_closed(p, now)}
+    key = _rules_key(book)
+    with register.read() as session:
+        # Stored figures name the newest sync they are sure to include. A sync's id is given when it starts and
+        # seen when it commits, so a younger one may still be writing: only syncs started SYNC_SETTLED ago count.
+        mark = session.scalar(select(func.max(SyncLog.id)).where(
+            SyncLog.started_at < datetime.now(timezone.utc) - SYNC_SETTLED)) or 0
+    # An open period's figures depend on the moment they are judged: kept and reused only when that is now.
+    judged_now = abs(datetime.now(timezone.utc) - now) < timedelta(minutes=1)
+    reusable = set(range(len(spans))) if judged_now else closed
+    if cached and sites:
+        _from_cache(register, sites, unit, spans, reusable, closed, key, figures)
+    needed = {site: [i for i, f in enumerate(rows) if f is None] for site, rows in figures.items()}
+    needed = {site: wanted for site, wanted in needed.items() if wanted}
+    if needed:
+        start = min(min(wanted) for wanted in needed.values())
+        live = _live(register, list(needed), spans[start:], now, book)
+        to_store = []
+        for site, wanted in needed.items():
+            for i in wanted:
+                figures[site][i] = live[site][i - start]
+                if i in reusable:
+                    to_store.append((site, spans[i], live[site][i - start]))
+        if to_store and cached:
+            _store(register, unit, key, mark, to_store)
+    result = {}
+    for site in sites:
+        quality = SiteQuality(site, spans, [f if f is not None else PeriodFigures() for f in figures[site]])
         quality.analyses = {m: runs_analysis(quality.series(m)) for m in MEASURES}
+        result[site] = quality
     return result
+
+
+def _from_cache(register: Register, sites: list[str], unit: str, spans: Sequence[Period], reusable: set[int],
+                closed: set[int], key: str, figures: dict[str, list[PeriodFigures | None]]) -> None:
+    index = {spans[i].start: i for i in reusable}
+    fresh_since = datetime.now(timezone.utc) - OPEN_FRESH
+    with register.read() as session:
+        rows = session.scalars(select(QualityPeriod).where(
+            QualityPeriod.site_code.in_(sites), QualityPeriod.unit == unit,
+            QualityPeriod.period_start.in_(list(index)), QualityPeriod.rules_key == key)).all()
+        if not rows:
+            return
+        oldest = min(r.through_sync for r in rows)
+        # Sets synced since the oldest row was computed: (site, sync, earliest and latest set it brought).
+        arrivals = session.execute(
+            select(Observation.site_code, Observation.sync_id, func.min(Observation.measured_at),
+                   func.max(Observation.measured_at))
+            .where(Observation.sync_id > oldest, Observation.site_code.in_(sites))
+            .group_by(Observation.site_code, Observation.sync_id)
+        ).all()
+    spans_of_syncs: dict[str, list[tuple[int, datetime, datetime]]] = {}
+    for site, sync_id, low, high in arrivals:
+        if low is not None:
+            spans_of_syncs.setdefault(site, []).append((sync_id, low, high))
+    for row in rows:
+        period = spans[index[row.period_start]]
+        if index[row.period_start] not in closed and row.computed_at < fresh_since:
+            continue  # an open period also changes as time makes re-measures due: kept only for OPEN_FRESH
+        # A new set at t changes its own period and any whose sets may have t as their next measurement.
+        if any(sync_id > row.through_sync and period.end_utc > low - timedelta(days=LOOK_AHEAD_DAYS)
+               and period.start_utc <= high for sync_id, low, high in spans_of_syncs.get(row.site_code, [])):
+            continue
+        figures[row.site_code][index[row.period_start]] = PeriodFigures(
+            row.sets, row.elevated, row.documented, row.minutes_to_next, row.remeasure_due, row.on_time)
+
+
+def _store(register: Register, unit: str, key: str, mark: int, found: list[tuple[str, Period, PeriodFigures]]) -> None:
+    now = datetime.now(timezone.utc)
+    def work(session) -> None:
+        for site, period, _ in found:
+            session.execute(delete(QualityPeriod).where(
+                QualityPeriod.site_code == site, QualityPeriod.unit == unit,
+                QualityPeriod.period_start == period.start))
+        session.execute(insert(QualityPeriod), [
+            {"site_code": site, "unit": unit, "period_start": period.start, "rules_key": key, "sets": f.sets,
+             "elevated": f.elevated, "documented": f.documented, "minutes_to_next": f.minutes_to_next,
+             "remeasure_due": f.remeasure_due, "on_time": f.on_time, "through_sync": mark, "computed_at": now}
+            for site, period, f in found
+        ])
+
+    try:
+        register.run_write(work)
+    except RegisterUnavailable:
+        pass  # the figures are shown all the same; the next view computes and stores them again

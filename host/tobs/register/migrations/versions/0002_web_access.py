@@ -1,5 +1,5 @@
-"""The web view: accounts, sessions, login attempts, the patient audit log, site configurations, and the indexes
-the ward board and the quality pages need.
+"""The web view: accounts, sessions, login attempts, the patient audit log, site configurations, the quality
+figures of closed periods, and the indexes the ward board and the quality pages need.
 
 Revision ID: 0002
 Revises: 0001
@@ -79,16 +79,36 @@ def upgrade() -> None:
         sa.Column("added_at", UTC, nullable=False),
         sa.PrimaryKeyConstraint("config_id", name="pk_site_configs"),
     )
+    op.create_table(
+        "quality_periods",
+        sa.Column("site_code", sa.String(32), nullable=False),
+        sa.Column("unit", sa.String(8), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("rules_key", sa.String(16), nullable=False),
+        sa.Column("sets", sa.Integer(), nullable=False),
+        sa.Column("elevated", sa.Integer(), nullable=False),
+        sa.Column("documented", sa.Integer(), nullable=False),
+        sa.Column("minutes_to_next", sa.Float(), nullable=True),
+        sa.Column("remeasure_due", sa.Integer(), nullable=False),
+        sa.Column("on_time", sa.Integer(), nullable=False),
+        sa.Column("through_sync", sa.Integer(), nullable=False),
+        sa.Column("computed_at", UTC, nullable=False),
+        sa.PrimaryKeyConstraint("site_code", "unit", "period_start", name="pk_quality_periods"),
+    )
     op.create_index("ix_observations_site_code_measured_at", "observations", ["site_code", "measured_at"])
     op.create_index(
-        "ix_observations_site_code_patient_number_measured_at",
+        "ix_observations_site_code_patient_number_measured_at_seq",
         "observations",
-        ["site_code", "patient_number", "measured_at"],
+        ["site_code", "patient_number", "measured_at", "seq"],
+        postgresql_include=["total", "action", "config_id", "pulse_pts", "resp_pts", "temp_pts", "sys_bp_pts",
+                            "awareness_pts"],
     )
+    op.create_index("ix_observations_sync_id", "observations", ["sync_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_observations_site_code_patient_number_measured_at", "observations")
+    op.drop_index("ix_observations_sync_id", "observations")
+    op.drop_index("ix_observations_site_code_patient_number_measured_at_seq", "observations")
     op.drop_index("ix_observations_site_code_measured_at", "observations")
-    for table in ("site_configs", "audit_log", "login_attempts", "web_sessions", "users"):
+    for table in ("quality_periods", "site_configs", "audit_log", "login_attempts", "web_sessions", "users"):
         op.drop_table(table)
