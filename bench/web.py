@@ -19,11 +19,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests" / "host"), str(ROOT / "tests" / "web"), str(ROOT / "firmware" / "lib")]
+sys.path[:0] = [str(ROOT / "tests" / "support")]
 
-from pgserver import PostgresServer  # noqa: E402
+from postgres_support import PostgresServer  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from webdata import EXAMPLE_CONFIG, generated_site, store  # noqa: E402
+from web_support import EXAMPLE_CONFIG, generated_site, store  # noqa: E402
 
 from tobs.register.db import open_register  # noqa: E402
 from tobs.reports.guidance import GuidanceBook  # noqa: E402

@@ -148,7 +148,9 @@ ALLOWED = {
     "device": {"firmware", "shared"},
     "register": {"shared"},
     "ops": {"device", "register", "firmware", "shared"},
-    "cli": {"ops", "device", "register", "firmware", "shared"},
+    "reports": {"register", "firmware", "shared"},
+    "web": {"reports", "register", "firmware", "shared"},
+    "cli": {"ops", "device", "register", "firmware", "shared", "reports", "web"},
 }
 
 

@@ -21,6 +21,15 @@ REQUIRED = {
     "observations": [],
     "export": ["--csv", "-"],
     "patient-info": ["--site", "ward", "--patient", "1", "--name", "A"],
+    "serve": [],
+    "user add": ["nina", "--role", "admin", "--password-stdin"],
+    "user list": [],
+    "user passwd": ["nina", "--password-stdin"],
+    "user disable": ["nina"],
+    "user enable": ["nina"],
+    "audit": ["--patient", "1"],
+    "report": ["--site", "ward", "--from", "2026-01-01", "--to", "2026-01-31", "--out", "meeting"],
+    "site-config add": ["site.json"],
 }
 
 

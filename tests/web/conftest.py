@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from postgres_support import PostgresServer, PostgresUnavailable
+from web_support import CALM, HIGH, PASSWORD, RAISED, observation, store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host"))
-
-from pgserver import PostgresServer, PostgresUnavailable  # noqa: E402
-from webdata import CALM, HIGH, RAISED, observation, store  # noqa: E402
-
-from tobs.register.db import open_register  # noqa: E402
-from tobs.register.queries import set_patient_identity  # noqa: E402
-from tobs.web import accounts  # noqa: E402
+from tobs.register.db import open_register
+from tobs.register.queries import set_patient_identity
+from tobs.web import accounts
 
 DEVICE_A = "e6614103e7452d2f"
 DEVICE_B = "e66141040b1c2a31"
-PASSWORD = "korrekt-hest-batteri"
 
 
 @pytest.fixture(scope="session")
@@ -70,9 +64,3 @@ def client(filled):
     with TestClient(create_app(filled), base_url="http://127.0.0.1") as test_client:
         yield test_client
 
-
-def login(client, username: str, password: str = PASSWORD):
-    page = client.get("/login")
-    token = page.cookies.get("tobs_login") or client.cookies.get("tobs_login")
-    return client.post("/login", data={"username": username, "password": password, "csrf": token, "next": "/"},
-                       follow_redirects=False)

@@ -10,9 +10,8 @@ import subprocess
 import time
 
 import pytest
-from conftest import PASSWORD
-from testsupport import ROOT, tool
-from webdata import FIRST, LAST, SEEDED_DEVICE, seeded_records, store
+from tools_support import ROOT, tool
+from web_support import FIRST, LAST, PASSWORD, SEEDED_DEVICE, seeded_records, store
 
 from tobs.register.db import open_register
 from tobs.register.queries import set_patient_identity

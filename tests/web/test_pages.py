@@ -4,10 +4,10 @@ pages' content."""
 import re
 from datetime import datetime, timedelta, timezone
 
-from conftest import PASSWORD, login
 from sqlalchemy import select, update
+from web_support import PASSWORD, login
 
-from tobs.register.models_web import AuditEntry, WebSession
+from tobs.register.models import AuditEntry, WebSession
 from tobs.web.audit import entries_for_patient
 
 

@@ -5,15 +5,14 @@ import re
 from datetime import datetime
 
 import pytest
-from conftest import PASSWORD, login
 from typer.testing import CliRunner
-from webdata import FIRST, LAST, SEEDED_DEVICE, WEEKS, seeded_records, store
+from web_support import FIRST, LAST, PASSWORD, SEEDED_DEVICE, WEEKS, login, seeded_records, store
 
 from tobs.cli import app as cli_app
 from tobs.register.db import open_register
 from tobs.reports.quality import site_quality
-from tobs.reports.report import write_report
 from tobs.web import accounts
+from tobs.web.report import write_report
 
 
 def _fill(register):
@@ -103,9 +102,9 @@ def test_closed_periods_are_kept_and_a_late_sync_recomputes_only_the_periods_it_
     from datetime import timedelta
 
     from sqlalchemy import func, select, update
-    from webdata import CALM, observation
+    from web_support import CALM, observation
 
-    from tobs.register.models_web import QualityPeriod
+    from tobs.register.models import QualityPeriod
     from tobs.reports import quality
 
     monkeypatch.setattr(quality, "SYNC_SETTLED", timedelta(0))  # the test's syncs count as settled at once
@@ -134,7 +133,7 @@ def test_an_open_periods_figures_are_reused_only_while_fresh(filled, monkeypatch
 
     from sqlalchemy import update
 
-    from tobs.register.models_web import QualityPeriod
+    from tobs.register.models import QualityPeriod
     from tobs.reports import quality
 
     monkeypatch.setattr(quality, "SYNC_SETTLED", timedelta(0))

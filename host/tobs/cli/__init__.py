@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from tobs.cli import demo, deploy, device, register, score, sim
+from tobs.cli import demo, deploy, device, register, score, sim, web
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -25,6 +25,12 @@ app.command()(register.patients)
 app.command()(register.observations)
 app.command()(register.export)
 app.command("patient-info")(register.patient_info)
+# The web view over the register and what it needs.
+app.command()(web.serve)
+app.add_typer(web.user_app, name="user")
+app.command()(web.audit)
+app.command()(web.report)
+app.add_typer(web.config_app, name="site-config")
 
 
 def main() -> None:

@@ -44,3 +44,6 @@ def demo(
         f"{result.screenshots}",
         highlight=False,
     )
+    from tobs.cli.web import tell_how_to_look
+
+    tell_how_to_look(out, db)

@@ -15,6 +15,13 @@ from tobs.register import queries
 from tobs.shared import tobs_labels
 
 
+def _audit(register, what: str, shown, *, identity: bool) -> None:
+    """Every listing or export that shows patients is in the audit log (`tobs audit --patient N`)."""
+    from tobs.web.audit import record_cli_views
+
+    record_cli_views(register, what, shown, identity_shown=identity)
+
+
 def _when(row_time) -> str:
     return queries.iso_utc(row_time).replace("T", " ").replace("Z", "") or "unknown"
 
@@ -24,6 +31,7 @@ def patients(db: Db = None, site: Site = None, as_json: Json = False,
     """List the register's patients: local number per site, name if added on this PC, latest score."""
     with using_register(db) as register:
         found = queries.list_patients(register, site=site)
+        _audit(register, "cli_patients", [(p.site, p.number) for p in found], identity=True)
     if as_json:
         print(json.dumps([p.as_dict(show_cpr) for p in found], ensure_ascii=False))
         return
@@ -46,6 +54,7 @@ def observations(db: Db = None, patient: Patient = None, site: Site = None,
     """List observations, newest first, with the register's own score and any flags."""
     with using_register(db) as register:
         found = queries.list_observations(register, patient=patient, site=site, limit=limit)
+        _audit(register, "cli_observations", [(o.site, o.patient) for o in found], identity=False)
     if as_json:
         print(json.dumps([o.as_dict() for o in found], ensure_ascii=False))
         return
@@ -73,6 +82,9 @@ def export(
     if csv_path != "-" and not target.parent.is_dir():
         fail(f"The folder for {csv_path} does not exist.")
     with using_register(db) as register:
+        from tobs.web.audit import patients_in
+
+        _audit(register, "csv_export", patients_in(register, patient=patient, site=site), identity=False)
         if csv_path == "-":
             queries.write_csv(register, sys.stdout, patient=patient, site=site)
             sys.stdout.flush()

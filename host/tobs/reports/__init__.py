@@ -1,1 +1,2 @@
-"""Reports from the register: Anhøj run chart rules, the quality measures and their charts, the static report."""
+"""Reports from the register: Anhøj's run chart rules, the guidance band of each set, the quality measures and
+their SVG charts. Computation only: the pages that show them are in tobs.web."""

@@ -13,21 +13,27 @@ from typing import Any
 
 from sqlalchemy import select
 
-import tobs_core
+from tobs import firmware
 from tobs.register.db import Register, RegisterError
-from tobs.register.models_web import SiteConfiguration
+from tobs.register.models import SiteConfiguration
 
 TOTALS = range(0, 16)
 
 
 def example_config_path() -> Path:
     """The example site configuration the firmware ships (used by a handheld that has no site.json)."""
-    return Path(tobs_core.__file__).resolve().parent.parent / "site_default.json"
+    return firmware.tree() / "site_default.json"
 
 
 def config_id(data: bytes) -> str:
     """The handheld's name for a configuration: eight hex digits of SHA-256 over the file's bytes."""
     return hashlib.sha256(data).hexdigest()[:8]
+
+
+def levels(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A configuration's guidance levels in rising urgency ("guidance"; files from before that name say "bands")."""
+    found = body.get("guidance", body.get("bands"))
+    return found if isinstance(found, list) else []
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Guidance:
     def band_for(self, total: int, any_three: bool) -> Band:
         """The last (most urgent) band matching the total, or the any_three band when a parameter scores 3; the
         handheld's own rule (siteconfig.band_for)."""
-        bands = self.body["bands"]
+        bands = levels(self.body)
         found = None
         for index, band in enumerate(bands):
             if band.get("any_three"):
@@ -88,9 +94,9 @@ class Guidance:
 
 def _check(body: Any, where: str) -> dict[str, Any]:
     """The parts of a site configuration the register relies on; RegisterError naming the first problem."""
-    if not isinstance(body, dict) or not isinstance(body.get("bands"), list) or not body["bands"]:
-        raise RegisterError(f"{where} has no list of bands.")
-    for number, band in enumerate(body["bands"], 1):
+    if not isinstance(body, dict) or not levels(body):
+        raise RegisterError(f"{where} has no list of guidance levels.")
+    for number, band in enumerate(levels(body), 1):
         if not isinstance(band, dict):
             raise RegisterError(f"{where}: band {number} is not an object.")
         for name in ("id", "escalate", "document", "remeasure_min", "text"):

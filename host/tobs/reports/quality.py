@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from tobs.register.db import Register, RegisterUnavailable
-from tobs.register.models import Observation, SyncLog, UTCDateTime
-from tobs.register.models_web import QualityPeriod
+from tobs.register.models import Observation, QualityPeriod, SyncLog, UTCDateTime
 from tobs.reports.anhoej import RunsAnalysis, runs_analysis
 from tobs.reports.guidance import GuidanceBook
 

@@ -14,14 +14,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from tobs.register.db import Register, RegisterError
-from tobs.register.models import Site
-from tobs.register.models_web import (
+from tobs.register.models import (
     ROLE_ADMIN,
     ROLE_LEADER,
     ROLE_NURSE,
     ROLE_REGION,
     ROLES,
     LoginAttempt,
+    Site,
     User,
     WebSession,
 )

@@ -15,14 +15,15 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-import tobs_core
 from tobs.register.db import Register, RegisterError, open_register
-from tobs.register.models_web import ROLE_ADMIN, ROLE_REGION
+from tobs.register.models import ROLE_ADMIN, ROLE_REGION
 from tobs.reports import charts
+from tobs.reports.guidance import levels
 from tobs.reports.quality import LOCAL, MEASURES, UNITS, default_range
-from tobs.reports.report import judged_at
+from tobs.shared import tobs_core, tobs_labels
 from tobs.web import accounts, audit, devices, ward
 from tobs.web.render import STATIC, page, quality_view, small_multiples
+from tobs.web.report import judged_at
 from tobs.web.text import LANGUAGES, t
 
 SESSION_COOKIE = "tobs_session"
@@ -212,7 +213,7 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
                            site, [number], identity_shown=account.sees_identity)
         return render(request, "patient.html", account=account, csrf=active.csrf, sites=visible_sites(account),
                       site=site, record=record, trends=_trends(record, lang), show_identity=account.sees_identity,
-                      lang=lang, awareness_labels=tobs_core.LABELS[lang])
+                      lang=lang, awareness_labels=tobs_labels.LABELS[lang])
 
     @app.get("/site/{site}/quality", response_class=HTMLResponse)
     def quality_page(request: Request, site: str, unit: str = "week", first: str = "", last: str = ""):
@@ -332,10 +333,10 @@ def _trends(record: ward.PatientRecord, lang: str) -> list[str]:
     if not timed:
         return []
     times = [s.observation.measured_at for s in timed]
-    labels = tobs_core.LABELS[lang]
+    labels = tobs_labels.LABELS[lang]
     out = []
     total_shading = []
-    for band in record.guidance.body["bands"]:
+    for band in levels(record.guidance.body):
         if band.get("any_three"):
             continue
         low, high = band["total"]
@@ -358,7 +359,7 @@ def _trends(record: ward.PatientRecord, lang: str) -> list[str]:
         # The patient's habitual level: the median of their own values, once there are enough to speak of one.
         habitual = statistics.median(values) if len(values) >= 3 else None
         out.append(charts.trend_chart(times, values, prefix=f"t-{field}", title=labels[field],
-                                      unit=tobs_core.UNITS[field], shading=shading, habitual=habitual,
+                                      unit=tobs_labels.UNITS[field], shading=shading, habitual=habitual,
                                       habitual_label=t(lang, "habitual"), limits=usual[field]))
     out.append(charts.trend_chart(
         times, [float(s.observation.awareness_pts) for s in timed], prefix="t-awareness", title=labels["awareness"],

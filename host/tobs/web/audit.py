@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select
 
 from tobs.register.db import Register
-from tobs.register.models_web import AuditEntry
+from tobs.register.models import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
-import tobs_core
-import tobs_record
-from tobs.register.ingest import enroll_device, ensure_site, ingest
+from tobs.register.ingest import ingest
+from tobs.register.keys import enroll_device, ensure_site
 from tobs.reports.guidance import load_example
 from tobs.reports.quality import LOCAL
+from tobs.shared import tobs_core, tobs_record
 
 EXAMPLE_CONFIG = load_example().config_id
+PASSWORD = "korrekt-hest-batteri"  # every test account's
 CALM = dict(pulse=72, resp=14, temp=368, sys_bp=132, awareness="habitual")  # total 0
 RAISED = dict(pulse=92, resp=19, temp=387, sys_bp=147, awareness="pain")  # total 4
 HIGH = dict(pulse=134, resp=27, temp=396, sys_bp=68, awareness="voice")  # total 12, three parameters at 3
@@ -86,3 +87,11 @@ def seeded_records() -> list[dict]:
             later = timedelta(minutes=200 if i == 3 else 60)
             records.append(observation(SEEDED_DEVICE, seq, 100 + i, at + later, CALM, action=5))
     return records
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log a FastAPI test client in through the login form (its CSRF cookie and field included)."""
+    page = client.get("/login")
+    token = page.cookies.get("tobs_login") or client.cookies.get("tobs_login")
+    return client.post("/login", data={"username": username, "password": password, "csrf": token, "next": "/"},
+                       follow_redirects=False)

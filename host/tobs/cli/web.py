@@ -1,6 +1,5 @@
-"""`tobs` commands for the web view and what it needs: serve, user, audit, report, site-config.
-
-Mounted on the main app with `register_commands(app)`; the register is named as everywhere else (--db / TOBS_DB)."""
+"""`tobs` commands for the web view and what it needs: serve, user, audit, report, site-config, and the lines
+`tobs demo` ends with. Thin wrappers over tobs.web and tobs.reports; the register is named as everywhere else."""
 
 from __future__ import annotations
 
@@ -15,22 +14,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tobs.cli_register import AsJson, Db, _opened
+from tobs.cli.options import Db, Json, fail, out, say, using_register
 from tobs.register.db import RegisterError
-from tobs.register.models_web import ROLES
+from tobs.register.models import ROLES
 
-out = Console()
-err = Console(stderr=True)
 user_app = typer.Typer(no_args_is_help=True, help="Accounts of the web view (tobs serve).")
 config_app = typer.Typer(no_args_is_help=True, help="Site configurations the register judges sets by.")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def serve(
@@ -48,7 +40,7 @@ def serve(
     """The web view of the register: ward board, patients, quality run charts, handhelds."""
     import uvicorn
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         where, dialect = register.where, register.dialect
         from tobs.web.accounts import list_users
 
@@ -61,12 +53,12 @@ def serve(
     else:
         os.environ.pop("TOBS_DB", None)
     os.environ["TOBS_WEB_IDLE_MIN"] = str(idle_min)
-    err.print(f"Register: {where}", highlight=False, soft_wrap=True)
-    err.print(f"Open http://{host if host != '0.0.0.0' else '127.0.0.1'}:{port}/ in a browser "
-              f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops).", highlight=False)
+    say(f"Register: {where}")
+    say(f"Open http://{host if host != '0.0.0.0' else '127.0.0.1'}:{port}/ in a browser "
+        f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C stops).")
     if not has_users:
-        err.print("The register has no accounts yet: make one with "
-                  "`tobs user add NAME --role nurse --site SITE` (or --role admin).", highlight=False)
+        say("The register has no accounts yet: make one with `tobs user add NAME --role nurse --site SITE` "
+            "(or --role admin).")
     uvicorn.run("tobs.web.app:create_app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", access_log=False, server_header=False)
 
@@ -78,7 +70,7 @@ def _password(given: str | None, from_stdin: bool) -> str:
         return given
     first = typer.prompt("Password (at least 10 characters)", hide_input=True)
     if typer.prompt("Repeat it", hide_input=True) != first:
-        _fail("The two passwords differ.")
+        fail("The two passwords differ.")
     return first
 
 
@@ -100,18 +92,17 @@ def user_add(
     from tobs.web import accounts
 
     password = _password(None, password_stdin)
-    with _opened(db) as register:
+    with using_register(db) as register:
         account = accounts.add_user(register, username, password, role, site, full_name=name, language=lang)
-    err.print(f"User {account.username} ({account.role}{', ' + account.site if account.site else ''}) added.",
-              highlight=False)
+    say(f"User {account.username} ({account.role}{', ' + account.site if account.site else ''}) added.")
 
 
 @user_app.command("list")
-def user_list(db: Db = None, as_json: AsJson = False) -> None:
+def user_list(db: Db = None, as_json: Json = False) -> None:
     """The accounts, their roles and sites."""
     from tobs.web import accounts
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         found = accounts.list_users(register)
     if as_json:
         print(json.dumps([{"username": a.username, "role": a.role, "site": a.site, "name": a.full_name,
@@ -131,9 +122,9 @@ def user_passwd(username: str, password_stdin: PasswordStdin = False, db: Db = N
     from tobs.web import accounts
 
     password = _password(None, password_stdin)
-    with _opened(db) as register:
+    with using_register(db) as register:
         accounts.set_password(register, username, password)
-    err.print(f"Password of {username} changed.", highlight=False)
+    say(f"Password of {username} changed.")
 
 
 @user_app.command("disable")
@@ -141,9 +132,9 @@ def user_disable(username: str, db: Db = None) -> None:
     """Stop an account from logging in (its sessions end at once)."""
     from tobs.web import accounts
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         accounts.set_active(register, username, False)
-    err.print(f"User {username} disabled.", highlight=False)
+    say(f"User {username} disabled.")
 
 
 @user_app.command("enable")
@@ -151,22 +142,22 @@ def user_enable(username: str, db: Db = None) -> None:
     """Let a disabled account log in again."""
     from tobs.web import accounts
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         accounts.set_active(register, username, True)
-    err.print(f"User {username} enabled.", highlight=False)
+    say(f"User {username} enabled.")
 
 
 def audit(
     patient: Annotated[int, typer.Option("--patient", help="The local patient number.")],
     site: Annotated[str | None, typer.Option("--site", help="The patient's site (its code).")] = None,
     db: Db = None,
-    as_json: AsJson = False,
+    as_json: Json = False,
 ) -> None:
     """Who has seen a patient in the web view, when and on which page (for the citizen's right of access)."""
     from tobs.register.queries import iso_utc
     from tobs.web.audit import entries_for_patient
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         entries = entries_for_patient(register, patient, site)
     if as_json:
         print(json.dumps([{"at": iso_utc(e.at), "user": e.username, "role": e.role, "what": e.what,
@@ -187,8 +178,7 @@ def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"{option} must be a date written YYYY-MM-DD, not '{text}'.")
-        raise
+        fail(f"{option} must be a date written YYYY-MM-DD, not '{text}'.")
 
 
 def report(
@@ -201,22 +191,21 @@ def report(
     db: Db = None,
 ) -> None:
     """The quality page as static HTML + SVG for the quality meeting: the same numbers as the web page."""
-    from tobs.reports.report import write_report
+    from tobs.web.report import write_report
 
     start, end = _day(first, "--from"), _day(last, "--to")
     if end < start:
-        _fail("--to is before --from.")
+        fail("--to is before --from.")
     if unit not in ("week", "month"):
-        _fail("--unit must be week or month.")
+        fail("--unit must be week or month.")
     if lang not in ("da", "en"):
-        _fail("--lang must be da or en.")
-    with _opened(db) as register:
+        fail("--lang must be da or en.")
+    with using_register(db) as register:
         try:
             written = write_report(register, site, start, end, unit, lang, out_dir)
         except OSError as e:
-            _fail(f"Cannot write to {out_dir}: {e.strerror or e}.")
-            return
-    err.print(f"Quality report for {site} written to {written}.", highlight=False, soft_wrap=True)
+            fail(f"Cannot write to {out_dir}: {e.strerror or e}.")
+    say(f"Quality report for {site} written to {written}.")
 
 
 @config_app.command("add")
@@ -228,9 +217,9 @@ def config_add(
     """Keep a site configuration in the register, so the web view knows the guidance band of every set it guided."""
     from tobs.reports.guidance import add_configuration
 
-    with _opened(db) as register:
+    with using_register(db) as register:
         cid = add_configuration(register, file, site)
-    err.print(f"Site configuration {cid} is in the register.", highlight=False)
+    say(f"Site configuration {cid} is in the register.")
 
 
 def tell_how_to_look(console: Console, db: str | None) -> None:
@@ -254,11 +243,3 @@ def tell_how_to_look(console: Console, db: str | None) -> None:
     console.print(f"  {tobs} serve{db_option}")
     login = ("log in as " + ", ".join(a.username for a in users[:3])) if users else "log in as sygeplejerske"
     console.print(f"  then open http://{DEFAULT_HOST}:{DEFAULT_PORT}/ and {login}.")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command()(serve)
-    app.command()(audit)
-    app.command()(report)
-    app.add_typer(user_app, name="user")
-    app.add_typer(config_app, name="site-config")

@@ -8,9 +8,9 @@ import os
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-import tobs_core
 from tobs.register.db import Register, RegisterError
 from tobs.reports.quality import LOCAL
+from tobs.shared import tobs_core
 
 
 def judged_at(last: date, now: datetime | None = None) -> datetime:
