@@ -8,6 +8,7 @@ import hmac
 import os
 import secrets
 import statistics
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -30,6 +31,7 @@ SESSION_COOKIE = "tobs_session"
 LOGIN_COOKIE = "tobs_login"  # double-submit CSRF token for the login form, which comes before any session
 LANG_COOKIE = "tobs_lang"
 MAX_RANGE_DAYS = 3 * 366
+PATIENT_DAYS = 14  # the patient page shows the last two weeks unless asked for everything (?days=0)
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -196,7 +198,7 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
                       show_identity=account.sees_identity, lang=lang)
 
     @app.get("/site/{site}/patient/{number}", response_class=HTMLResponse)
-    def patient_page(request: Request, site: str, number: int):
+    def patient_page(request: Request, site: str, number: int, days: int = PATIENT_DAYS):
         active, redirect = need_login(request)
         if redirect:
             return redirect
@@ -211,9 +213,14 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
             return refuse(request, active, 404, "not_found")
         audit.record_views(register, audit.Viewer(account.username, account.role, remote(request)), "patient_page",
                            site, [number], identity_shown=account.sees_identity)
+        everything = len(record.sets)
+        if days > 0:
+            since = datetime.now(timezone.utc) - timedelta(days=days)
+            record = replace(record, sets=[s for s in record.sets
+                                           if s.observation.measured_at is None or s.observation.measured_at >= since])
         return render(request, "patient.html", account=account, csrf=active.csrf, sites=visible_sites(account),
                       site=site, record=record, trends=_trends(record, lang), show_identity=account.sees_identity,
-                      lang=lang, awareness_labels=tobs_labels.LABELS[lang])
+                      lang=lang, awareness_labels=tobs_labels.LABELS[lang], days=days, everything=everything)
 
     @app.get("/site/{site}/quality", response_class=HTMLResponse)
     def quality_page(request: Request, site: str, unit: str = "week", first: str = "", last: str = ""):

@@ -65,6 +65,8 @@ WORDS = {
     "staff": ("Personale", "Staff"),
     "device": ("Håndholdt", "Handheld"),
     "flags": ("Bemærk", "Flags"),
+    "showing_days": ("De sidste %d dage: %d af %d målinger.", "The last %d days: %d of %d sets."),
+    "show_all": ("Vis alle", "Show all"),
     "time_unknown": ("ukendt tid", "time unknown"),
     "no_sets": ("Ingen målinger.", "No sets."),
     "quality_title": ("Kvalitet – %s", "Quality – %s"),
