@@ -34,7 +34,8 @@ def test_the_wheel_installs_in_a_fresh_venv_and_runs_a_whole_set(tmp_path):
     # One top-level package: nothing of the device's lands among the PC's top-level module names.
     assert {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")} == {"tobs"}
     for shipped in ("tobs/_firmware/main.py", "tobs/_firmware/lib/tobs_core.py", "tobs/_firmware/site_default.json",
-                    "tobs/_firmware/drivers.txt", "tobs/_firmware/tools/deploy_probe.py"):
+                    "tobs/_firmware/drivers.txt", "tobs/_firmware/tools/deploy_probe.py",
+                    "tobs/web/templates/base.html", "tobs/register/migrations/script.py.mako"):
         assert shipped in names, shipped
 
     venv = tmp_path / "venv"

@@ -13,10 +13,10 @@ import pytest
 from tools_support import ROOT, tool
 from web_support import FIRST, LAST, PASSWORD, SEEDED_DEVICE, seeded_records, store
 
+from tobs.register.audit import entries_for_patient
 from tobs.register.db import open_register
 from tobs.register.queries import set_patient_identity
 from tobs.web import accounts
-from tobs.web.audit import entries_for_patient
 
 CHROMIUM = os.environ.get("TOBS_CHROMIUM", "/usr/bin/chromium")
 SHOTS = ROOT / "run" / "web"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from web_support import PASSWORD, login
 
+from tobs.register.audit import entries_for_patient
 from tobs.register.models import AuditEntry, WebSession
-from tobs.web.audit import entries_for_patient
 
 
 def test_pages_need_a_login(client):

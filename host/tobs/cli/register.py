@@ -17,7 +17,7 @@ from tobs.shared import tobs_labels
 
 def _audit(register, what: str, shown, *, identity: bool) -> None:
     """Every listing or export that shows patients is in the audit log (`tobs audit --patient N`)."""
-    from tobs.web.audit import record_cli_views
+    from tobs.register.audit import record_cli_views
 
     record_cli_views(register, what, shown, identity_shown=identity)
 
@@ -82,7 +82,7 @@ def export(
     if csv_path != "-" and not target.parent.is_dir():
         fail(f"The folder for {csv_path} does not exist.")
     with using_register(db) as register:
-        from tobs.web.audit import patients_in
+        from tobs.register.audit import patients_in
 
         _audit(register, "csv_export", patients_in(register, patient=patient, site=site), identity=False)
         if csv_path == "-":

@@ -154,8 +154,8 @@ def audit(
     as_json: Json = False,
 ) -> None:
     """Who has seen a patient in the web view, when and on which page (for the citizen's right of access)."""
+    from tobs.register.audit import entries_for_patient
     from tobs.register.queries import iso_utc
-    from tobs.web.audit import entries_for_patient
 
     with using_register(db) as register:
         entries = entries_for_patient(register, patient, site)

@@ -16,13 +16,14 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from tobs.register import audit
 from tobs.register.db import Register, RegisterError, open_register
 from tobs.register.models import ROLE_ADMIN, ROLE_REGION
 from tobs.reports import charts
 from tobs.reports.guidance import levels
 from tobs.reports.quality import LOCAL, MEASURES, UNITS, default_range
 from tobs.shared import tobs_core, tobs_labels
-from tobs.web import accounts, audit, devices, ward
+from tobs.web import accounts, devices, ward
 from tobs.web.render import STATIC, page, quality_view, small_multiples
 from tobs.web.report import judged_at
 from tobs.web.text import LANGUAGES, t
