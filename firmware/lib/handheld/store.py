@@ -210,9 +210,10 @@ class RecordStore:
         st = os.statvfs(self.root)
         return (st[1] or st[0]) * st[4]
 
-    def can_store(self):
-        """False when a new record would eat into the reserve (the app then asks for a sync)."""
-        return self._free_bytes() - RECORD_SIZE >= self.reserve_bytes
+    def can_store(self, extra=0):
+        """False when a new record (and `extra` bytes the caller will write beside it) would eat into the reserve
+        (the app then asks for a sync)."""
+        return self._free_bytes() - RECORD_SIZE - extra >= self.reserve_bytes
 
     def append(self, fields):
         """Store one observation durably and return its seq; StoreFull (nothing written) when full."""
