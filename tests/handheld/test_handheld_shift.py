@@ -14,16 +14,16 @@ from tobs.device.ssd1306_emulator import ADDRESS, COLS, HEIGHT, WIDTH, SSD1306Em
 
 SHIFT = """
     1001# 1111# 1234#                   // wrong PIN first, then the right one
-    #1# 72# 16# 375# 120# 1# 88 # # *  // patient 1: all normal, total 0 (guidance scrolled), no action
-    #2# 135# # 22# A380# 85# 5# #  88 2 // patient 2: two values of 3 confirmed, oral 38,0; total 10
-    #5# 2#  *                           // action "observe" with a reason
-    #3# 88# 18# A354#  385# 130# 2# #   // patient 3: oral 35,4 must be measured rectally; total 2
-    #1#  *                              // action required: called the nurse
+    #1# 72# 16 375 120 1 88 # #         // patient 1: all normal, total 0 (values looked at), no action
+    2# 135## 22 A380 85# 5## 88 #       // patient 2, typed on the saved screen: two 3s confirmed, oral 38,0: 10
+    5 2 *                               // action "observe" with a reason; home
+    #3# 88# 18 A354 385 130 2 #         // patient 3: oral 35,4 must be measured rectally; total 2
+    1 *                                 // action required: called the nurse
     D 8 #                               // status screen
     [+61m]                              // an hour later: logged out when idle
     1001# 1234#                         // patient 2 overdue, patient 3 due soon
-    #2# 90# 20# 375# 120# 1# # #  *     // patient 2 again: total 1
-    *                                   // log out
+    1 90# 20 375 120 1 # # *            // patient 2 again, picked on the home screen with one key: total 1
+    * #                                 // log out (asked first)
 """
 # (patient, total, action, reason, temperature site) of the records the shift leaves on the flash
 EXPECTED_RECORDS = [(1, 0, 0, 0, "rectal"), (2, 10, 5, 2, "oral"), (3, 2, 1, 0, "rectal"), (2, 1, 0, 0, "rectal")]
@@ -82,15 +82,15 @@ def test_a_whole_shift_runs_unattended_and_its_screenshots_show_readable_danish(
     assert shown("Forkert PIN.", "Prøv igen.")
     assert shown("Bekræft: 3 point", "Er det rigtigt?")
     assert shown("Mål rektalt", "(kor. 35,9).", "Temp. rektal")
-    assert shown("Temp.    38,0  1", " oral = 38,5")
+    assert shown("Temp.   38,0  1", " oral = 38,5")
     assert shown("Kontakt læge nu.")
     assert shown("Gemt", "TOBS 10", "Observeres", "Mål igen om 1 t.", "#=næste *=hjem")
     assert shown("Ingen handling.", "Mål igen efter") and shown("skøn.")
     assert shown("EKSEMPEL-OPSÆTN.")
     # After the hour: patient 2 overdue, patient 3 due within the hour, on one home screen.
-    home = [s for s in screens if s[0] == "Medarb. 1001" and any(r.startswith("Pt 2 ") for r in s)]
-    assert any(r.startswith("Pt 2 ") and r.endswith("m") and "-" in r for s in home for r in s), home
-    assert any(any(r.startswith("Pt 3 ") for r in s) for s in home), home
+    home = [s for s in screens if s[0] == "Medarb. 1001" and any(r.startswith("1 2 ") for r in s)]
+    assert any(r.startswith("1 2 ") and r.endswith("m over") for s in home for r in s), home
+    assert any(any(r.startswith("2 3 ") and " om " in r for r in s) for s in home), home
 
     flash = read_flash(run_dir / "flash.img", tmp_path / "dump")
     found = [(r["patient"], r["total"], r["action"], r["reason"], r["temp_site"]) for r in flash["records"]]

@@ -22,8 +22,9 @@ from tobs.register.queries import list_observations
 
 SITE = "hil"
 LOGIN = "1001#1234##"  # staff number, PIN, then "new measurement" on the home screen
-# From "Patientnummer:" to the next "Patientnummer:": values scoring 1+0+1+0+2 = 4, saved with action 1.
-VALUES = "92#19#387#147#4##1##"
+# From "Patientnummer:" to the next "Patientnummer:": values scoring 1+0+1+0+2 = 4 (each with its #, which after a
+# field that filled up by itself is only its OK), the awareness and the action one key each, # for the next patient.
+VALUES = "92#19#387#147#4#1#"
 TOTAL = 4
 THROUGHPUT_RECORDS = 200
 
@@ -43,6 +44,18 @@ def wait_for_screen(target: Target, needle: str, timeout: float = 10) -> str:
         if needle in text or time.monotonic() > deadline:
             return text
         time.sleep(0.05)
+
+
+def logged_in(target: Target) -> None:
+    """Wherever the flow is, start afresh: a reset, the log-in (a measurement the reset interrupted, offered back,
+    is discarded), then "new measurement" on the home screen."""
+    target.reset()
+    assert "Medarbejdernr." in wait_for_screen(target, "Medarbejdernr.")
+    target.press(LOGIN[:-1])
+    if "Ufærdig måling" in shown(target.screen()):
+        target.press("C#")
+    assert "Medarb. 1001" in shown(target.screen())
+    target.press("#")
 
 
 def enter_over_link(target: Target, patients: list[int]) -> None:
@@ -126,10 +139,13 @@ def test_the_screen_flow_follows_injected_keys(target, bench):
     assert "Medarb. 1001" in home and "#=ny måling" in home
     target.press("#201#")
     assert "Pt 201" in shown(target.screen()) and "Puls" in shown(target.screen())
-    target.press("92#19#387#147#4#")
+    target.press("92#19#387#147#4")
     review = shown(target.screen())
-    assert "Puls       92  1" in review and "38,7" in review
-    target.press("#1#")
+    assert "TOBS i alt" in review and "Kontakt" in review  # the guidance first
+    target.press("8")
+    review = shown(target.screen())
+    assert "Puls      92  1" in review and "38,7" in review
+    target.press("#1")
     saved = shown(target.screen())
     assert "Gemt" in saved and "TOBS %d" % TOTAL in saved
     target.press("#*")
@@ -157,8 +173,7 @@ def test_the_real_pico_way_works_on_this_target(target):
 
 def test_enrolled_target_syncs_every_record_once(target, register_url, bench):
     before = target.hello()
-    target.press("*" * 3)  # wherever the flow is, back to the start screen
-    target.press(LOGIN)
+    logged_in(target)
     patients = list(range(1000, 1000 + THROUGHPUT_RECORDS))
     started = time.monotonic()
     enter_over_link(target, patients)
@@ -179,23 +194,28 @@ def test_enrolled_target_syncs_every_record_once(target, register_url, bench):
     assert (again.pulled, again.new) == (0, 0)
 
 
-def test_reset_mid_entry_keeps_every_saved_record(target, register_url):
-    target.press("*" * 3 + LOGIN + observation(2001))
+def test_reset_mid_entry_keeps_every_saved_record_and_offers_back_the_half_one(target, register_url):
+    logged_in(target)
+    target.press(observation(2001))
     assert target.hello()["pending"] == 1
     target.press("2002#92#19#")  # half an observation
     assert "Temp" in shown(target.screen())
     target.reset()
     info = target.hello()
-    assert info["pending"] == 1  # the saved record is there, the half one was never saved
+    assert info["pending"] == 1  # the saved record is there, the half one was never saved ...
     assert "Medarbejdernr." in wait_for_screen(target, "Medarbejdernr.")
-    target.press(LOGIN + observation(2002) + "*")
+    target.press(LOGIN[:-1])
+    assert "for pt 2002?" in shown(target.screen())  # ... but kept as a draft on flash, and offered back
+    target.press("#")
+    assert "Temp" in shown(target.screen())  # where it was left: pulse and respiration are there
+    target.press("387#147#4#1*")
     assert target.hello()["pending"] == 2
     sync(target.port, register_url)
     assert [p for p in patients_in(register_url) if p >= 2000] == [2001, 2002]
 
 
 def test_reset_mid_sync_loses_nothing(target, register_url):
-    target.press("*" * 3 + LOGIN)
+    logged_in(target)
     enter_over_link(target, list(range(3000, 3060)))
     target.press("*")
     assert target.hello()["pending"] == 60

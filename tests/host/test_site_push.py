@@ -53,7 +53,7 @@ def test_a_measurement_being_entered_is_finished_before_the_restart(pico, tmp_pa
     assert push(pico, path).returncode == 0
     pico.press("14#")  # still the same measurement: respiration is asked next
     assert "Temp" in " ".join(pico.screen.text_lines())
-    pico.press("368#132#1##1#")  # ... saved
+    pico.press("368#132#1#1")  # ... saved
     assert config_id(pico) == expected
 
 

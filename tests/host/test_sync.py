@@ -23,11 +23,11 @@ from tobs.register.queries import list_observations
 
 HEAP = "128k"
 LOGIN = "1001# 1234# #"
-# (patient, keys) -> totals 4, 7 (oral temperature) and 12 (three confirmed 3s).
+# (patient, keys) -> totals 4, 7 (oral temperature) and 12 (three confirmed 3s); awareness and action one key each.
 OBSERVATIONS = [
-    ("201", "92# 19# 387# 147# 4# # 1#"),
-    ("202", "112# 23# A 381# 96# 2# # 2#"),
-    ("203", "134## 27## 396# 68## 3# # 4#"),
+    ("201", "92# 19# 387# 147# 4 # 1"),
+    ("202", "112# 23# A 381# 96# 2 # 2"),
+    ("203", "134## 27## 396# 68## 3 # 4"),
 ]
 TOTALS = {201: 4, 202: 7, 203: 12}
 

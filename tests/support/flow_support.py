@@ -1,5 +1,6 @@
 # Small fakes for the screen-flow tests on both runtimes: a text-grid display with the Display API that
-# records anything the real one would clip or could not draw, and a board whose clock the test moves.
+# records anything the real one would clip or could not draw (and a leaner one for many thousands of keys), and a
+# board whose clock the test moves.
 
 from scratch_support import REPO, exists, remove_tree, scratch  # noqa: F401  (the flow tests take them from here)
 
@@ -29,6 +30,7 @@ class GridDisplay:
         self.cells = [[" "] * self.COLS for _ in range(self.ROWS)]
         self.inverse = [[False] * self.COLS for _ in range(self.ROWS)]
         self.bigs = []
+        self.selected = []  # big text drawn inverse: a value the next key replaces
 
     def _check(self, s, col, row, width):
         if not (0 <= row < self.ROWS and 0 <= col):
@@ -51,11 +53,13 @@ class GridDisplay:
         self.inverse[row] = [inverse] * self.COLS
         self.text(s, 0, row, inverse)
 
-    def big(self, s, col, row):
+    def big(self, s, col, row, inverse=False):
         self._check(s, col, row, 2)
         if row + 1 >= self.ROWS:
             self.problems.append("big text off the bottom: %r" % s)
         self.bigs.append(s)
+        if inverse:
+            self.selected.append(s)
         for i, c in enumerate(s):
             x = col + 2 * i
             if x < self.COLS:
@@ -79,6 +83,59 @@ class GridDisplay:
 
     def inverse_rows(self):
         return [r for r in range(self.ROWS) if self.inverse[r][0]]
+
+
+class RowDisplay:
+    """The Display API as 8 row strings, for the random key sequences: the same fit checks as GridDisplay (off the
+    screen, clipped, a character the firmware has no glyph for) at a fraction of its cost per key."""
+
+    COLS = 16
+    ROWS = 8
+
+    def __init__(self):
+        self.problems = []
+        self.glyphs = set(GLYPHS)
+        self.drawable = set()  # strings whose every character has a glyph
+        self.clear()
+
+    def clear(self):
+        self.rows = [""] * self.ROWS
+        self.bigs = []
+
+    def _check(self, s, col, row, width):
+        if not (0 <= row < self.ROWS and 0 <= col and col + width * len(s) <= self.COLS):
+            self.problems.append("clipped or off screen at %d,%d: %r" % (col, row, s))
+        if s in self.drawable:
+            return
+        for c in s:
+            if c not in self.glyphs:
+                self.problems.append("no glyph for %r in %r" % (c, s))
+                return
+        self.drawable.add(s)
+
+    def text(self, s, col, row, inverse=False):
+        self._check(s, col, row, 1)
+        line = self.rows[row]
+        if len(line) < col:
+            line += " " * (col - len(line))
+        self.rows[row] = line[:col] + s + line[col + len(s):]
+
+    def row(self, row, s, inverse=False):
+        self._check(s, 0, row, 1)
+        self.rows[row] = s
+
+    def big(self, s, col, row, inverse=False):
+        self._check(s, col, row + 1, 2)
+        self.bigs.append(s)
+
+    def flush(self):
+        return 0
+
+    def power(self, on):
+        return None
+
+    def lines(self):
+        return [line.rstrip() for line in self.rows]
 
 
 class FakeBoard:
@@ -126,13 +183,13 @@ class Rig:
     """A Flow on a GridDisplay, a FakeBoard, the real RecordStore in a scratch folder and a site config.
     `free` is the free flash the store sees (set it low to fill the store)."""
 
-    def __init__(self, name, site_json=None):
-        self.root = scratch(name)
+    def __init__(self, name, site_json=None, in_memory=False, display=GridDisplay):
+        self.root = scratch(name, in_memory)
         if site_json is not None:
             write(self.root + "/site.json", site_json)
         self.free = PLENTY
         self.board = FakeBoard()
-        self.disp = GridDisplay()
+        self.disp = display()
         self.store = RecordStore(self.root, free_bytes=lambda: self.free)
         self.site = siteconfig_load.load(self.root, DEFAULT_CONFIG)
         self.reminders = Reminders(self.root, self.site).open(self.store)

@@ -67,9 +67,10 @@ def observation_keys(
     patient: int, pulse: int, resp: int, temp_tenths: int, sys_bp: int, awareness: int, site_presses: int = 0
 ) -> str:
     """Keys from the home screen's # to the review: patient, the four vitals (temperature typed in tenths,
-    A pressed site_presses times for oral/axillary), and the awareness menu choice 1-5. Only for values that
-    score less than 3: a 3 asks for a confirmation, whose # a test types itself."""
-    return "#%d#%d#%d#%s%d#%d#%d#" % (patient, pulse, resp, "A" * site_presses, temp_tenths, sys_bp, awareness)
+    A pressed site_presses times for oral/axillary), each with its # (a # after a field that filled up and moved on
+    by itself is ignored), and the awareness menu's one key 1-5. Only for values that score less than 3: a 3 asks
+    for a confirmation, whose # a test types itself."""
+    return "#%d#%d#%d#%s%d#%d#%d" % (patient, pulse, resp, "A" * site_presses, temp_tenths, sys_bp, awareness)
 
 
 # ---- the flash image, read back with MicroPython -------------------------------------------------------------------

@@ -61,12 +61,14 @@ class Display:
         self._drv.fill_rect(0, row * 8, _WIDTH, 8, 1 if inverse else 0)
         self.text(s, 0, row, inverse)
 
-    def big(self, s: str, col: int, row: int) -> None:
-        """Double-size characters, each 2x2 cells; row is the upper of the two text rows."""
+    def big(self, s: str, col: int, row: int, inverse: bool = False) -> None:
+        """Double-size characters, each 2x2 cells; row is the upper of the two text rows. Inverse marks a value
+        that the next key replaces."""
         if row < 0 or row >= _PAGES - 1:
             return
         frame = self._frame
         cell = self._cell
+        mask = 0xFF if inverse else 0
         for ch in s:
             if col + 2 > 16:
                 break
@@ -75,8 +77,8 @@ class Display:
                 top = row * _WIDTH + col * 8
                 for k in range(8):
                     b = cell[k]
-                    lo = _DOUBLE[b & 15]
-                    hi = _DOUBLE[b >> 4]
+                    lo = _DOUBLE[b & 15] ^ mask
+                    hi = _DOUBLE[b >> 4] ^ mask
                     i = top + 2 * k
                     frame[i] = lo
                     frame[i + 1] = lo

@@ -1,20 +1,27 @@
 # The nurse's screen flow: a state machine fed one key at a time that draws the 16x8 text screen. This is its
-# core (state, moving between steps, overlays, idle logout); each group of screens is a module of its own that is
-# loaded while one of its screens is up, so only one group's code is in the heap at a time:
+# core (state, moving between steps, overlays, the draft kept on flash, idle logout); each group of screens is a
+# module of its own that is loaded while one of its screens is up, so only one group's code is in the heap at once:
 #   screen_entry   log-in, patient number, the four values, awareness, the confirm-a-3 question
-#   screen_review  the score and guidance, action, reason, the saved screen (and saving)
-#   screen_home    the logged-in home screen with the re-measure reminders
+#   screen_review  the review: the guidance first, the values with their points a key away
+#   screen_action  action, reason, saving, the saved screen, and the action recorded later for a saved set that
+#                  lacks it
+#   screen_home    the offer of an unfinished measurement after the log-in, and the home screen: sets lacking their
+#                  action, re-measure reminders, each picked with one key
 #   screen_status  the status overlay (D)
 #
-# Keys: digits enter numbers, # is OK, * deletes a digit (on an empty field: back one step), A cycles the
-# temperature site, C cancels the measurement (after a yes/no), D shows the status screen.
+# Keys: digits enter numbers (a full field moves on by itself) and pick menu rows, # is OK, * deletes a digit (on an
+# empty field: back one step), A cycles the temperature site, C cancels the measurement (after a yes/no), D shows the
+# status screen. A # right after a value field filled up and moved on by itself is taken as the nurse's OK of that
+# value and ignored, so typing in the rhythm of "value #" never carries a key into the next field; and a value worth
+# 3 points is only ever confirmed by a # pressed while its question is on the screen.
 import gc
+import os
 import time
 
 import handheld
 import tobs_core
 from handheld import text
-from handheld.ui import ACTION, AWARENESS, FIELDS, HOME, MEASURING, PATIENT, REASON, REVIEW, SAVED, START, STEPS, fit
+from handheld.ui import AFTER_REVIEW, FIELDS, HOME, MEASURING, PATIENT, RESUME, REVIEW, START, STEPS, fit
 
 # MicroPython's ticks wrap around and must be compared with ticks_diff; CPython (tests) has plain integers.
 _TICKS_DIFF = getattr(time, "ticks_diff", None)
@@ -28,9 +35,8 @@ def ticks_diff(a, b):
     return _TICKS_DIFF(a, b) if _TICKS_DIFF is not None else a - b
 
 
-# The screen group of each state that is not an entry screen (see the top of this file).
-_GROUPS = {HOME: "screen_home", REVIEW: "screen_review", ACTION: "screen_review", REASON: "screen_review",
-           SAVED: "screen_review"}
+# Room a measurement needs besides its record: its draft, rewritten at every step, can take a LittleFS block.
+DRAFT_ROOM = 4096
 
 
 class Flow:
@@ -63,9 +69,9 @@ class Flow:
         self.site = site
         self.lang = site.language
         self.reminders.site = site
-        if self.result is not None and _GROUPS.get(self.state) == "screen_review":
+        if self.result is not None and self.state in AFTER_REVIEW and self.follow is None:
             # Back on an entry step the result is scored afresh on the way to the review anyway.
-            self._review().guide(self)
+            handheld.once("screen_review", "guide", self)
         self.render()
 
     # ---- state ------------------------------------------------------------------------------------------
@@ -75,27 +81,35 @@ class Flow:
         self.candidate = None
         self.entry = ""
         self.msg = None
-        self.overlay = None  # "confirm3", "cancel", "notice" or "status", drawn over the current state
+        self.overlay = None  # "confirm3", "cancel", "logout", "notice" or "status", drawn over the current state
         self.pending = (None, None)  # (field, value) waiting for the confirm-3 answer
         self.notice_lines = []
         self.status_top = 0
         self.status_note = None
+        self.offer = None  # the unfinished measurement offered back after the log-in
+        self.items = []  # the home screen's rows as drawn, for the digit that picks one
         self.clear_measurement()
 
     def clear_measurement(self):
         self.patient = None
         self.values = {}
-        self.temp_site = "rectal"
+        self.temp_site = "rectal"  # the site the temperature is being typed for (A changes it)
+        self.site_of_temp = "rectal"  # the site the confirmed temperature in values was read at
         self.awareness = None
         self.choice = None
         self.result = None
         self.guidance = None
-        self.review = []  # the review's (text, inverse) rows, built once per scoring
+        self.review = []  # the review's pages of (text, inverse) rows, built once per scoring
+        self.guide_pages = 0  # how many of its pages are the guidance the nurse must see before saving
+        self.seen = 0  # the last page of the review that has been on the screen
         self.measured_at = 0
         self.measured_ms = 0
         self.action = 0
         self.reason = 0
         self.top = 0
+        self.selected = False  # the entry is a refused value: the next digit replaces it, * clears it
+        self.moved = False  # a field moved on by itself (or opened the confirm-3 question): a # now is ignored
+        self.follow = None  # the saved set (seq, patient, total, any_three) whose action is being recorded
 
     def go(self, state, entry=""):
         self.state = state
@@ -103,6 +117,7 @@ class Flow:
         self.msg = None
         self.choice = None
         self.top = 0
+        self.selected = False
 
     def say(self, sentence):
         self.msg = text.wrap(sentence)
@@ -114,9 +129,17 @@ class Flow:
     def screen(self):
         """The module of the current state's screen group, loaded now if need be; the group shown before
         leaves the heap."""
-        name = _GROUPS.get(self.state, "screen_entry")
+        state = self.state
+        if state == REVIEW:
+            name = "screen_review"
+        elif state in AFTER_REVIEW:
+            name = "screen_action"
+        elif state == HOME or state == RESUME:
+            name = "screen_home"
+        else:
+            name = "screen_entry"
         if name != self._group:
-            for other in ("screen_entry", "screen_review", "screen_home"):
+            for other in ("screen_entry", "screen_review", "screen_action", "screen_home"):
                 if other != name:
                     handheld.unload(other)
             if _COLLECT:
@@ -125,21 +148,18 @@ class Flow:
             self._group = name
         if name == "screen_review":
             from handheld import screen_review as group
+        elif name == "screen_action":
+            from handheld import screen_action as group
         elif name == "screen_home":
             from handheld import screen_home as group
         else:
             from handheld import screen_entry as group
         return group
 
-    def _review(self):
-        # screen_review's own functions (scoring, saving), for the states of its group.
-        self.screen()
-        from handheld import screen_review
-
-        return screen_review
 
     def step(self, direction):
-        """Move one entry step left or right, showing any value already entered there for editing."""
+        """Move one entry step left or right, showing any value already entered there for editing; the
+        measurement so far is kept on flash."""
         i = STEPS.index(self.state) + direction
         state = STEPS[i] if 0 <= i < len(STEPS) else HOME
         self.go(state)
@@ -147,23 +167,54 @@ class Flow:
             self.entry = str(self.patient)
         elif state in FIELDS and state in self.values:
             self.entry = str(self.values[state])
-        elif state == AWARENESS and self.awareness is not None:
+        elif state == "awareness" and self.awareness is not None:
             self.choice = [code for code, _ in tobs_core.AWARENESS].index(self.awareness)
-        elif state == REVIEW:
-            self._review().score(self)
+        if self.patient is not None:
+            # Before the review's code is loaded: the two never need the heap at the same time.
+            self.keep_draft()
+        if state == REVIEW:
+            self.screen()  # loads the review's group (and lets the entry screens go)
+            from handheld import screen_review
 
-    def new_measurement(self):
-        # Refuse before any vitals are typed, so a full store never costs a nurse a finished entry.
-        if not self.store.can_store():
+            screen_review.score(self)
+
+    def keep_draft(self):
+        """Write the measurement in progress to flash (a failure is logged: the entry itself goes on)."""
+        try:
+            handheld.once("draft", "write", self)
+        except OSError as e:
+            self.board.log("draft not kept: %r" % (e,))
+
+    def drop_draft(self):
+        """The measurement is saved or discarded: its draft goes (done here, so saving never loads draft.py)."""
+        if self.staff is None:
+            return
+        path = "%s/draft%d.json" % (self.store.root.rstrip("/"), self.staff)
+        for name in (path, path + ".tmp"):
+            try:
+                os.remove(name)
+            except OSError as e:
+                if not (e.args and e.args[0] == 2):  # ENOENT: there was none
+                    raise
+
+    def new_measurement(self, patient=None):
+        """A new measurement, for `patient` (picked from the home list) or with the patient number to type.
+        Refused before any vitals are typed when the store is full, so a full store never costs a finished entry."""
+        if not self.store.can_store(DRAFT_ROOM):
             self.go(HOME)
             self.notice(self.t("store_full"))
             return
         self.clear_measurement()
         self.go(PATIENT)
+        if patient is not None:
+            self.patient = patient
+            self.step(1)
 
     # ---- input ------------------------------------------------------------------------------------------
     def key(self, k):
         self.last_key = self.board.ticks_ms()
+        moved = self.moved
+        self.moved = False
         kind = self.overlay
         if kind == "status":
             from handheld import screen_status
@@ -173,14 +224,21 @@ class Flow:
                 handheld.unload("screen_status")
         elif kind == "cancel":
             self._key_cancel(k)
+        elif kind == "logout":
+            if k == "#":
+                self.logout()
+            elif k == "*":
+                self.overlay = None
         elif kind == "notice":
             self.overlay = None  # any key closes a notice
         elif kind is None and k == "D":
             self.overlay = "status"
             self.status_top = 0
             self.status_note = None
-        elif kind is None and k == "C" and self.state in MEASURING:
+        elif kind is None and k == "C" and (self.state in MEASURING or self.state == RESUME):
             self.overlay = "cancel"
+        elif k == "#" and moved:
+            pass  # the OK of a move the flow made by itself
         else:
             self.screen().key(self, k)
         self.render()
@@ -188,6 +246,7 @@ class Flow:
     def _key_cancel(self, k):
         if k == "#":
             self.board.log("measurement cancelled")
+            self.drop_draft()
             self.clear_measurement()
             self.go(HOME)
             self.overlay = None
@@ -208,15 +267,29 @@ class Flow:
         return False
 
     def _idle_logout(self):
-        if self.state in (ACTION, REASON):
-            # The nurse already pressed save on the review: keep the measurement, with no action recorded.
+        state = self.state
+        if state in ("action", "reason"):
+            # The nurse already pressed save on the review: keep the measurement; without an action it is marked
+            # as lacking one until the action is recorded.
             self.action = self.reason = 0
-            if self._review().save(self):
+            self.screen()
+            from handheld import screen_action
+
+            if screen_action.save(self):
                 self.board.log("idle logout: patient %d saved without an action" % self.patient)
             else:
-                self.board.log("idle logout: patient %d could not be saved" % self.patient)
-        elif self.state in MEASURING:
-            self.board.log("idle logout: unsaved entry discarded")
+                self.board.log("idle logout: patient %d could not be saved, kept as a draft" % self.patient)
+                self.keep_draft()
+        elif state in MEASURING and self.patient is not None:
+            if self.overlay == "confirm3":
+                # The value waiting for its confirmation comes back typed, to be confirmed then.
+                field, value = self.pending
+                if field in FIELDS:
+                    self.entry = str(value)
+            self.keep_draft()
+            self.board.log("idle logout: patient %d kept as a draft" % self.patient)
+        elif state in MEASURING:
+            self.board.log("idle logout: no patient number yet, nothing to keep")
         handheld.unload("screen_status")
         self.logout()
 
@@ -228,9 +301,10 @@ class Flow:
         if kind == "notice":
             self.draw_lines(self.notice_lines, 1, 5)
             d.text(self.t("any_key"), 0, 7)
-        elif kind == "cancel":
-            d.row(2, self.t("cancel_ask"), True)
-            d.text(self.t("cancel_tip"), 0, 3)
+        elif kind == "cancel" or kind == "logout":
+            d.row(2, self.t("cancel_ask" if kind == "cancel" else "logout_q"), True)
+            if kind == "cancel":
+                d.text(self.t("cancel_tip"), 0, 3)
             d.text(self.t("hint_yesno"), 0, 7)
         elif kind == "status":
             from handheld import screen_status
@@ -244,13 +318,13 @@ class Flow:
         for i in range(min(rows, len(lines))):
             self.disp.text(lines[i], 0, first_row + i)
 
-    def draw_menu(self, title, labels):
+    def draw_menu(self, title, labels, hint="hint_menu"):
         """A numbered menu under its title (or the message asking for a choice); the choice is inverse."""
         d = self.disp
         d.row(0, self.msg[0] if self.msg else title, True)
         for i, name in enumerate(labels):
             d.row(1 + i, fit("%d %s" % (i + 1, name)), self.choice == i)
-        d.text(self.t("hint_menu") % len(labels), 0, 7)
+        d.text(self.t(hint) % len(labels), 0, 7)
 
     def menu_choice(self, k, items):
         """A digit that picks one of items becomes the choice; True when k was such a digit."""

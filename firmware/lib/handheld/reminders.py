@@ -1,5 +1,6 @@
-# When each patient should be measured again: a save sets measured_at + the site's re-measure interval for that
-# score; the home screen lists who is overdue (first) and who is due soon. Kept in a small file in the storage
+# When each patient should be measured again, and which saved sets still lack the action the site wants documented:
+# a save sets measured_at + the site's re-measure interval for that score (and, without the action, marks the set as
+# lacking it until a follow-up record names it); the home screen lists them. Kept in a small file in the storage
 # folder, brought up to date from the record store after a cut-short save, and rebuilt from it when that file is
 # missing, unreadable or from another configuration.
 import json
@@ -10,6 +11,7 @@ import tobs_record
 FILE = "reminders.json"
 DUE_SOON_S = 3600  # "due" on the home screen: within the next hour
 MAX_PATIENTS = 64  # bounds the file and the heap; beyond it the longest-overdue reminder is dropped
+MAX_LACKING = 16  # sets lacking their action kept for the home screen (the register lists them all)
 
 
 def _join(root, name):
@@ -24,14 +26,16 @@ def _any_three(points):
 
 
 class Reminders:
-    """next_due: patient number -> Unix seconds. `site` gives the levels (SiteConfig.guidance_for). The file also
-    names the newest record it reflects (the store's last_seq when it was written), so that a power cut between
-    a record's save and the file's costs no reminder: the next start applies the records the file has not seen."""
+    """next_due: patient number -> Unix seconds; missing: seq of a saved set lacking its action -> (patient, total,
+    any_three). `site` gives the levels (SiteConfig.guidance_for). The file also names the newest record it reflects
+    (the store's last_seq when it was written), so that a power cut between a record's save and the file's costs no
+    reminder: the next start applies the records the file has not seen."""
 
     def __init__(self, root, site):
         self.path = _join(root, FILE)
         self.site = site
         self.next_due = {}
+        self.missing = {}
         self.store = None
         self.problem = None  # an English sentence for the device log when the file had to be rebuilt
 
@@ -82,18 +86,30 @@ class Reminders:
         for pair in data.get("due", ()):
             due[pair[0]] = pair[1]
         self.next_due = due
+        missing = {}
+        for item in data.get("missing", ()):
+            missing[item[0]] = (item[1], item[2], bool(item[3]))
+        self.missing = missing
         return seq
 
     def rebuild(self, records):
         """Recompute from every saved record, oldest first (a later record replaces an earlier one)."""
         self.next_due = {}
+        self.missing = {}
         for record in records:
             self._apply(record)
         self._trim()
 
     def _apply(self, record):
-        level = self.site.guidance_for(record["total"], _any_three(record["points"]))
+        refers_to = record.get("follow_up")
+        if refers_to is not None:
+            self.missing.pop(refers_to, None)
+            return
+        any_three = _any_three(record["points"])
+        level = self.site.guidance_for(record["total"], any_three)
         self._set(record["patient"], record["measured_at"], level["remeasure_min"])
+        if record.get("action_missing"):
+            self.missing[record["seq"]] = (record["patient"], record["total"], any_three)
 
     def _set(self, patient, measured_at, remeasure_min):
         if remeasure_min:
@@ -108,12 +124,26 @@ class Reminders:
                 if oldest is None or due < self.next_due[oldest]:
                     oldest = patient
             del self.next_due[oldest]
+        while len(self.missing) > MAX_LACKING:
+            del self.missing[min(self.missing)]
 
-    def saved(self, patient, measured_at, level):
-        """A record was saved: the patient is next due after the level's interval (none for interval 0)."""
+    def saved(self, patient, measured_at, level, lacking=None):
+        """A record was saved: the patient is next due after the level's interval (none for interval 0).
+        lacking = (seq, total, any_three) when the record lacks the action its level wants documented."""
         self._set(patient, measured_at, level["remeasure_min"])
+        if lacking is not None:
+            self.missing[lacking[0]] = (patient, lacking[1], lacking[2])
         self._trim()
         self._save()
+
+    def followed_up(self, seq):
+        """The action for saved record seq is recorded now."""
+        self.missing.pop(seq, None)
+        self._save()
+
+    def lacking(self):
+        """[(seq, patient, total, any_three)] of the saved sets still lacking their action, oldest first."""
+        return [(seq,) + self.missing[seq] for seq in sorted(self.missing)]
 
     def _save(self):
         # {"config_id": ..., "due": [[patient, due], ...]} written a pair at a time: with many patients the whole
@@ -125,6 +155,11 @@ class Reminders:
             sep = ""
             for patient, due in self.next_due.items():
                 f.write("%s[%d, %d]" % (sep, patient, due))
+                sep = ", "
+            f.write('], "missing": [')
+            sep = ""
+            for seq, (patient, total, any_three) in self.missing.items():
+                f.write("%s[%d, %d, %d, %d]" % (sep, seq, patient, total, any_three))
                 sep = ", "
             f.write("]}")
         # Rename is atomic on LittleFS and POSIX: a power cut leaves the old file or the new one.

@@ -1,5 +1,7 @@
-# The flow's status overlay (key D, flow.py): unsynced records, free flash, the clock, device and core ids, the
-# configuration in use; B asks the app for its heap figures. Loaded only while it is shown.
+# The flow's status overlay (key D, flow.py): unsynced records, free flash, the clock in Danish time, device and core
+# ids, the configuration in use and the site's whole name; B asks the app for its heap figures. Loaded only while it
+# is shown.
+import handheld
 import tobs_core
 from handheld import const, text
 from handheld.ui import fit
@@ -28,14 +30,15 @@ def _lines(f):
     lines.append((t("unsynced") % f.store.pending_count(), False))
     if f.free_bytes is not None:
         lines.append((t("free") % (f.free_bytes() // 1024), False))
-    lines.append((text.utc(board.now()), False))
+    lines.append((handheld.once("localtime", "local", board.now()), False))
     valid = board.clock_valid()
     lines.append((t("clock_set") if valid else t("clock_bad"), not valid))
     lines.append((t("device"), False))
     lines.append(("".join("%02x" % b for b in board.unique_id()), False))
     lines.append((t("core") % tobs_core.CORE_ID, False))
     lines.append((t("config") % site.config_id, False))
-    lines.append((fit(site.site_name), False))
+    for line in text.wrap(site.site_name):
+        lines.append((line, False))
     return lines
 
 

@@ -1,6 +1,6 @@
 # Every string the handheld shows, planned for a 16x8-character screen, looked up by key in the language in use
-# (Danish, the default, or English); plus the helpers that shape text for the screen: word wrap, durations,
-# relative times, UTC clock.
+# (Danish, the default, or English); plus the helpers that shape text for the screen: word wrap, durations, spans
+# of time. The clock in Danish time is localtime.py's.
 import handheld
 import tobs_labels
 
@@ -127,27 +127,10 @@ def duration(minutes, lang):
 
 
 def relative(seconds, lang):
-    """A short time to (positive) or past (negative) a due time, at most 5 characters: '25m', '-3t', '2d'."""
-    sign = "-" if seconds < 0 else ""
+    """A short span of time, at most 3 characters: '25m', '3t', '2d' (the sign is for the caller's words)."""
     minutes = abs(seconds) // 60
     if minutes < 100:
-        return sign + get(lang, "rel_min") % minutes
+        return get(lang, "rel_min") % minutes
     if minutes < 48 * 60:
-        return sign + get(lang, "rel_hours") % (minutes // 60)
-    return sign + get(lang, "rel_days") % min(99, minutes // (24 * 60))
-
-
-def utc(unix_s):
-    """'2026-11-22 14:30' in UTC, computed here so it does not depend on the port's time epoch."""
-    days, secs = divmod(unix_s, 86400)
-    # Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).
-    days += 719468
-    era = days // 146097
-    doe = days - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
-    return "%04d-%02d-%02d %02d:%02d" % (year, month, day, secs // 3600, secs % 3600 // 60)
+        return get(lang, "rel_hours") % (minutes // 60)
+    return get(lang, "rel_days") % min(99, minutes // (24 * 60))

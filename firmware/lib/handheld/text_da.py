@@ -8,14 +8,24 @@ example=EKSEMPEL
 disclaimer=Beslutnings\xadstøtte – ikke diagnose
 staff_ask=Medarbejdernr.:
 hint_start=#=OK  D=status
-need_staff=Skriv dit medarbejdernummer.
-no_staff=Ukendt medarbejdernummer.
+need_staff=Skriv dit medarbejder\xadnummer.
+no_staff=Ukendt medarbejder\xadnummer.
 staff_head=Medarb. %d
 pin_prompt=PIN-kode:
 hint_pin=#=OK  *=ret
 enter_pin=Skriv din PIN-kode.
 wrong_pin=Forkert PIN. Prøv igen.
+full=Højst %d cifre.
+draft_head=Ufærdig måling
+resume_q=Fortsæt måling for pt %d?
+hint_resum=#=ja  C=kassér
 hint_home=#=ny måling *=ud
+hint_pick=#=ny 1-%d=pt *=ud
+missing=Handling mangler
+due_in=om %s
+due_over=%s over
+due_now=nu
+logout_q=Log ud?
 none_due=Ingen målinger forfalder nu.
 more=+%d flere
 new_meas=Ny måling
@@ -25,14 +35,16 @@ need_pt=Skriv patientens nummer.
 pt_zero=Patientnummer kan ikke være 0.
 need_value=Skriv en værdi.
 hint_entry=#=OK *=ret C=afb
-hint_temp=A=sted #OK *=ret
+hint_temp=A=skift målested
 temp_label=Temp. %s
 rectal_now=Mål rektalt (kor. %s).
-hint_menu=1-%d #=OK *=tilb
+hint_menu=1-%d=vælg *=tilb
+hint_opt=1-%d el. #=ingen
 choose=Vælg 1-%d.
 confirm3=Bekræft: 3 point
 confirm3_q=Er det rigtigt?
 hint_conf3=#=ja  *=ret
+conf3_key=Tryk # eller *.
 cancel_ask=Afbryd måling?
 cancel_tip=Intet gemmes.
 hint_yesno=#=ja  *=nej
@@ -50,12 +62,16 @@ aw_unresponsive=Ingen reaktion
 call=Kontakt %s
 phone=Tlf. %s
 remeasure=Mål igen om %s.
-hint_rev=#=gem 2/8 *=ret
+hint_rev=#=gem  8=værdier
+hint_rev2=#=gem 2=op 8=ned
+hint_more=8=læs resten
+read_all=Læs hele vejledningen først: tryk 8.
 act_title=Handling udført:
 act_opt=Evt. handling:
 act_need=Vælg handling
 why_title=Begrundelse:
 why_need=Vælg begrundelse
+fu_title=Pt %d: handling
 saved=Gemt
 no_remind=Ingen påmindelse
 hint_saved=#=næste *=hjem
@@ -71,7 +87,7 @@ syncing=Synkroniserer
 sync_prog=%d af %d
 sync_keep=Tag ikke kablet ud.
 free=Fri: %d kB
-clock_set=Ur stillet (UTC)
+clock_set=Ur stillet
 clock_bad=Ur ikke stillet!
 device=Enheds-id:
 core=Kerne %s

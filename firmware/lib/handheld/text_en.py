@@ -14,7 +14,17 @@ pin_prompt=PIN:
 hint_pin=#=OK  *=del
 enter_pin=Enter your PIN.
 wrong_pin=Wrong PIN. Try again.
+full=Only %d digits.
+draft_head=Unfinished entry
+resume_q=Continue the measurement for pt %d?
+hint_resum=#=yes  C=discard
 hint_home=#=new  *=log out
+hint_pick=#=new 1-%d *=out
+missing=Action missing
+due_in=in %s
+due_over=%s late
+due_now=now
+logout_q=Log out?
 none_due=No measurements due now.
 more=+%d more
 new_meas=New measurement
@@ -24,14 +34,16 @@ need_pt=Enter the patient's number.
 pt_zero=Patient number cannot be 0.
 need_value=Enter a value.
 hint_entry=#=OK *=del C=esc
-hint_temp=A=site #OK *=del
+hint_temp=A=change site
 temp_label=Temp. %s
 rectal_now=Measure rectally (corr. %s).
-hint_menu=1-%d #=OK *=back
+hint_menu=1-%d=pick *=back
+hint_opt=1-%d or #=none
 choose=Choose 1-%d.
 confirm3=Confirm: 3 pts
 confirm3_q=Is it correct?
 hint_conf3=#=yes *=re-enter
+conf3_key=Press # or *.
 cancel_ask=Cancel entry?
 cancel_tip=Nothing saved.
 hint_yesno=#=yes  *=no
@@ -49,12 +61,16 @@ aw_unresponsive=No response
 call=Contact %s
 phone=Phone %s
 remeasure=Measure again in %s.
-hint_rev=#=save 2/8 *=bk
+hint_rev=#=save  8=values
+hint_rev2=#=save 2=up 8=dn
+hint_more=8=read the rest
+read_all=Read all the guidance first: press 8.
 act_title=Action taken:
 act_opt=Action, optional
 act_need=Choose an action
 why_title=Reason:
 why_need=Choose a reason
+fu_title=Pt %d: action
 saved=Saved
 no_remind=No reminder
 hint_saved=#=next *=home
@@ -70,7 +86,7 @@ syncing=Synchronising
 sync_prog=%d of %d
 sync_keep=Keep the cable in.
 free=Free: %d kB
-clock_set=Clock set (UTC)
+clock_set=Clock set
 clock_bad=Clock not set!
 device=Device id:
 core=Core %s

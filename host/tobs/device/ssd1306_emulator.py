@@ -356,8 +356,9 @@ class SSD1306Emulator:
         """Rows shown as an inverse bar: every cell of the row reads as an inverse glyph (a lit cell = space)."""
         return [r for r, line in enumerate(self.cells()) if all(inv and ch != "?" for ch, inv in line)]
 
-    def big_text(self) -> str:
-        """Double-size characters (Display.big), in reading order; cells that read as normal text are skipped."""
+    def big_text(self, inverse: bool | None = None) -> str:
+        """Double-size characters (Display.big), in reading order; cells that read as normal text are skipped.
+        inverse=True gives only the inverse ones (a value selected for overwrite), False only the plain ones."""
         table = glyph_table(self.font_path)
         f = self.frame()
         found = []
@@ -368,9 +369,14 @@ class SSD1306Emulator:
                     continue
                 upper = self.cell(row, col, f) + self.cell(row, col + 1, f)
                 lower = self.cell(row + 1, col, f) + self.cell(row + 1, col + 1, f)
-                small = _halve(list(upper) + list(lower))
-                if small is None or small not in table or table[small] == " ":
+                block = list(upper) + list(lower)
+                for is_inverse in (False, True):
+                    small = _halve([b ^ 0xFF for b in block] if is_inverse else block)
+                    if small is not None and small in table and table[small] != " ":
+                        break
+                else:
                     continue
-                found.append(table[small])
                 taken.update({(row, col), (row, col + 1), (row + 1, col), (row + 1, col + 1)})
+                if inverse is None or inverse == is_inverse:
+                    found.append(table[small])
         return "".join(found)

@@ -19,16 +19,17 @@ from tobs.register.queries import ObservationRow, list_observations
 
 # Staff 1001 with PIN 1234 is in the firmware's example site configuration.
 LOGIN = "1001# 1234#"
-# One bedside round: patient number, then the keys a nurse presses. Comments say what the chart makes of it.
+# One bedside round: patient number, then the keys a nurse presses (a value's # after a field that filled up and
+# moved on by itself is only its OK; awareness and action are one key each). Comments say what the chart makes of it.
 SHIFT = [
-    # 72 /min, 14 /min, 36,8 rectal, 132 mmHg, habitual: total 0; action "Observeres".
-    ("101", "72# 14# 368# 132# 1# # 5#"),
+    # 72 /min, 14 /min, 36,8 rectal, 132 mmHg, habitual: total 0; # saves, action "Observeres".
+    ("101", "72# 14# 368# 132# 1 # 5"),
     # 92, 19, 38,7 rectal, 147, responds only to pain: total 4; contacted the nurse.
-    ("102", "92# 19# 387# 147# 4# # 1#"),
+    ("102", "92# 19# 387# 147# 4 # 1"),
     # 112, 23, 38,1 ORAL (A switches the site; scored as 38,6), 96, agitated: total 7; contacted the doctor.
-    ("103", "112# 23# A 381# 96# 2# # 2#"),
-    # 134, 27, 39,6, 68, voice: three parameters score 3, each confirmed with a second #: total 12; 112 called.
-    ("104", "134## 27## 396# 68## 3# # 4#"),
+    ("103", "112# 23# A 381# 96# 2 # 2"),
+    # 134, 27, 39,6, 68, voice: three parameters score 3, each confirmed with a # of its own: total 12; 112 called.
+    ("104", "134## 27## 396# 68## 3 # 4"),
 ]
 
 
