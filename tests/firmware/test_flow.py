@@ -555,3 +555,21 @@ def test_a_new_site_configuration_guides_the_review_on_screen():
     assert [line for line, _ in rig.flow.review[-1]] == ["Measure again in", "90 min."]
     assert rig.flow.review[0][-1] == ("Phone 5555", True) and rig.disp.lines()[1] == "TOBS total"
     rig.done()
+
+
+def test_only_a_hash_typed_in_rhythm_after_a_field_moved_on_by_itself_is_ignored():
+    rig = measuring("flow-rhythm", "42#72#16")  # the respiration is full: on to the temperature
+    rig.keys("#")  # in rhythm: the respiration's OK
+    assert rig.flow.state == "temp" and rig.flow.msg is None
+    rig.keys("375")
+    rig.board.advance(1500)  # the nurse looked at the screen first: this # is for the blood pressure field
+    rig.keys("#")
+    assert rig.flow.state == "sys_bp" and rig.disp.lines()[4] == "Skriv en værdi."
+    rig.keys("120" "5")  # no response scores 3
+    assert rig.flow.overlay == "confirm3"
+    rig.keys("#")  # straight after the menu key: not an answer to the question
+    assert rig.flow.overlay == "confirm3"
+    rig.board.advance(1200)
+    rig.keys("#")  # read, then confirmed with one key
+    assert rig.flow.state == ui.REVIEW and rig.flow.awareness == "unresponsive"
+    rig.done()

@@ -9,7 +9,7 @@ import os
 import tobs_core
 import tobs_record
 from handheld.store import _durable
-from handheld.ui import FIELDS, STEPS
+from handheld.ui import ACTION, FIELDS, REASON, STEPS
 
 _ENOENT = 2
 _KEPT = ("patient", "values", "temp_site", "awareness", "state", "entry")
@@ -36,6 +36,36 @@ def write(flow):
         json.dump(data, f)
         _durable(f)
     os.rename(path + ".tmp", path)
+
+
+def idle_logout(flow):
+    """The nurse walked away mid-measurement: keep what she entered before the flow logs out."""
+    log = flow.board.log
+    if flow.state in (ACTION, REASON):
+        # She had pressed save on the review: the set is saved; without an action it is marked as lacking one
+        # (the home screen lists it) until a follow-up records the action.
+        flow.action = flow.reason = 0
+        flow.screen()
+        from handheld import screen_action
+
+        if screen_action.save(flow):
+            log("idle logout: patient %d saved without an action" % flow.patient)
+            return
+        log("idle logout: patient %d could not be saved, kept as a draft" % flow.patient)
+    elif flow.patient is None:
+        log("idle logout: no patient number yet, nothing to keep")
+        return
+    elif flow.overlay == "confirm3":
+        # The value waiting for its confirmation comes back typed, to be confirmed then.
+        field, value = flow.pending
+        if field in FIELDS:
+            flow.entry = str(value)
+    try:
+        write(flow)
+    except OSError as e:
+        log("draft not kept: %r" % (e,))
+        return
+    log("idle logout: patient %d kept as a draft" % flow.patient)
 
 
 def _remove(path):

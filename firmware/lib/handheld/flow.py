@@ -11,16 +11,16 @@
 #
 # Keys: digits enter numbers (a full field moves on by itself) and pick menu rows, # is OK, * deletes a digit (on an
 # empty field: back one step), A cycles the temperature site, C cancels the measurement (after a yes/no), D shows the
-# status screen. A # right after a value field filled up and moved on by itself is taken as the nurse's OK of that
-# value and ignored, so typing in the rhythm of "value #" never carries a key into the next field; and a value worth
-# 3 points is only ever confirmed by a # pressed while its question is on the screen.
+# status screen. A # typed in rhythm (within a second) after a value field filled up and moved on by itself is taken
+# as the nurse's OK of that value and ignored, so typing "value #" never carries a key into the next field; and a
+# value worth 3 points is only ever confirmed by a # pressed after its question has been on the screen.
 import gc
 import os
 import time
 
 import handheld
 import tobs_core
-from handheld import text
+from handheld import const, text
 from handheld.ui import AFTER_REVIEW, FIELDS, HOME, MEASURING, PATIENT, RESUME, REVIEW, START, STEPS, fit
 
 # MicroPython's ticks wrap around and must be compared with ticks_diff; CPython (tests) has plain integers.
@@ -37,6 +37,8 @@ def ticks_diff(a, b):
 
 # Room a measurement needs besides its record: its draft, rewritten at every step, can take a LittleFS block.
 DRAFT_ROOM = 4096
+# A # this soon after a field moved on by itself was typed in rhythm with the digits, before the screen was read.
+_RHYTHM_MS = const(1000)
 
 
 class Flow:
@@ -108,7 +110,7 @@ class Flow:
         self.reason = 0
         self.top = 0
         self.selected = False  # the entry is a refused value: the next digit replaces it, * clears it
-        self.moved = False  # a field moved on by itself (or opened the confirm-3 question): a # now is ignored
+        self.moved = None  # ticks_ms when a field moved on by itself (or opened the confirm-3 question)
         self.follow = None  # the saved set (seq, patient, total, any_three) whose action is being recorded
 
     def go(self, state, entry=""):
@@ -170,13 +172,10 @@ class Flow:
         elif state == "awareness" and self.awareness is not None:
             self.choice = [code for code, _ in tobs_core.AWARENESS].index(self.awareness)
         if self.patient is not None:
-            # Before the review's code is loaded: the two never need the heap at the same time.
             self.keep_draft()
         if state == REVIEW:
-            self.screen()  # loads the review's group (and lets the entry screens go)
-            from handheld import screen_review
-
-            screen_review.score(self)
+            # Scored by key() once the screen that moved here has returned (see _score_review).
+            self.result = None
 
     def keep_draft(self):
         """Write the measurement in progress to flash (a failure is logged: the entry itself goes on)."""
@@ -214,7 +213,7 @@ class Flow:
     def key(self, k):
         self.last_key = self.board.ticks_ms()
         moved = self.moved
-        self.moved = False
+        self.moved = None
         kind = self.overlay
         if kind == "status":
             from handheld import screen_status
@@ -237,11 +236,21 @@ class Flow:
             self.status_note = None
         elif kind is None and k == "C" and (self.state in MEASURING or self.state == RESUME):
             self.overlay = "cancel"
-        elif k == "#" and moved:
-            pass  # the OK of a move the flow made by itself
+        elif k == "#" and moved is not None and ticks_diff(self.last_key, moved) < _RHYTHM_MS:
+            pass  # the OK of a move the flow made by itself, typed before the new screen could be read
         else:
             self.screen().key(self, k)
+        if self.state == REVIEW and self.result is None:
+            self._score_review()
         self.render()
+
+    def _score_review(self):
+        # Here rather than in step(): step() runs inside the entry screens' code, which would then share the heap with
+        # the review's code and the scoring; now the entry screens can go first.
+        self.screen()
+        from handheld import screen_review
+
+        screen_review.score(self)
 
     def _key_cancel(self, k):
         if k == "#":
@@ -267,29 +276,9 @@ class Flow:
         return False
 
     def _idle_logout(self):
-        state = self.state
-        if state in ("action", "reason"):
-            # The nurse already pressed save on the review: keep the measurement; without an action it is marked
-            # as lacking one until the action is recorded.
-            self.action = self.reason = 0
-            self.screen()
-            from handheld import screen_action
-
-            if screen_action.save(self):
-                self.board.log("idle logout: patient %d saved without an action" % self.patient)
-            else:
-                self.board.log("idle logout: patient %d could not be saved, kept as a draft" % self.patient)
-                self.keep_draft()
-        elif state in MEASURING and self.patient is not None:
-            if self.overlay == "confirm3":
-                # The value waiting for its confirmation comes back typed, to be confirmed then.
-                field, value = self.pending
-                if field in FIELDS:
-                    self.entry = str(value)
-            self.keep_draft()
-            self.board.log("idle logout: patient %d kept as a draft" % self.patient)
-        elif state in MEASURING:
-            self.board.log("idle logout: no patient number yet, nothing to keep")
+        if self.state in MEASURING:
+            # Whatever has been entered is kept (draft.py), the code for it loaded only now.
+            handheld.once("draft", "idle_logout", self)
         handheld.unload("screen_status")
         self.logout()
 

@@ -29,7 +29,7 @@ def key(f, k):
         elif edit == _FILLED and state in FIELDS:
             # The field cannot take another digit: it is confirmed now, and a # right after is the nurse's OK of it.
             _submit(f, state)
-            f.moved = True
+            f.moved = f.board.ticks_ms()
 
 
 def _back(f, state):
@@ -173,7 +173,7 @@ def _key_awareness(f, k):
         # One key picks and moves on; a # right after it must not answer the confirm-3 question unread.
         code = codes[f.choice][0]
         _accept_or_ask(f, AWARENESS, code, tobs_core.points_for(AWARENESS, code))
-        f.moved = f.overlay == "confirm3"
+        f.moved = f.board.ticks_ms() if f.overlay == "confirm3" else None
     elif k == "*":
         f.step(-1)
     elif k == "#":
