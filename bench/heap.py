@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import serial
-from shift import LOGIN, OBSERVATIONS, BenchError
+from shift import LOGIN, OBSERVATIONS, BenchError, keystrokes, set_keys, type_keys
 
 from tobs.device.virtual_pico import VirtualPico
 from tobs.shared import tobs_protocol, tobs_record
@@ -58,16 +58,16 @@ def heap_report(pico: VirtualPico) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def observation_set(pico: VirtualPico, patient: int, kind: int) -> int:
+def observation_set(pico: VirtualPico, patient: int, kind: int, from_home: bool) -> int:
     """Enter and save one set from the home or saved screen; returns the keys it took."""
     what, keys = OBSERVATIONS[kind % len(OBSERVATIONS)]
-    keys = "#" + str(patient) + "#" + keys
+    keys = set_keys(patient, keys, from_home)
     mark = len(pico.logs)
-    pico.press(keys)
+    type_keys(pico, keys)
     expect_title(pico, "Gemt", "the %s set for patient %d" % (what, patient))
     if not any(("for patient %d," % patient) in line for line in pico.logs[mark:]):
         raise BenchError("no 'saved record' log line for patient %d" % patient)
-    return len(keys)
+    return keystrokes(keys)
 
 
 def pass_time(pico: VirtualPico, minutes: int) -> None:
@@ -157,7 +157,7 @@ def run(heap: str, patients: int, run_dir: Path, firmware: Path) -> dict:
         expect_title(pico, "Medarb. 1001", "logging in")
         keys_per_set = []
         for i in range(patients):
-            keys_per_set.append(observation_set(pico, 101 + i, i))
+            keys_per_set.append(observation_set(pico, 101 + i, i, from_home=i % 10 == 0))
             if i % 10 == 9:
                 # Back to the home screen now and then: reminders fall due and the list is drawn.
                 pico.press("*")

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from shift import LOGIN, OBSERVATIONS, BenchError
+from shift import LOGIN, OBSERVATIONS, BenchError, set_keys, type_keys
 
 from tobs.device.virtual_pico import VirtualPico
 
@@ -30,13 +30,16 @@ I2C_HZ = 400_000  # the SSD1306's fast mode; 9 clocks per byte (8 bits and the a
 
 
 
-def observation_set(pico: VirtualPico, patient: int, keys: str) -> list[tuple[str, str, int]]:
+def observation_set(pico: VirtualPico, patient: int, keys: str, from_home: bool) -> list[tuple[str, str, int]]:
     """Type one set key by key; (key, screen title after it, I2C bytes it caused) for each."""
     per_key = []
-    for key in "#%d#%s" % (patient, keys):
+
+    def press(key: str) -> None:
         mark = pico.i2c_mark()
         pico.press(key)
         per_key.append((key, pico.screen.text_lines()[0].strip(), pico.i2c_bytes_since(mark)))
+
+    type_keys(pico, set_keys(patient, keys, from_home), press)
     if per_key[-1][1] != "Gemt":
         raise BenchError("the set for patient %d did not end saved:\n%s" % (patient, pico.screen.text()))
     return per_key
@@ -57,7 +60,7 @@ def run(rounds: int, heap: str) -> dict:
             sets = []
             for r in range(rounds):
                 for i, (what, keys) in enumerate(OBSERVATIONS):
-                    sets.append((what, observation_set(pico, 100 * (r + 1) + i, keys)))
+                    sets.append((what, observation_set(pico, 100 * (r + 1) + i, keys, from_home=not sets)))
             pico.check()
         finally:
             pico.stop()
