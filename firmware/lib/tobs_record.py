@@ -6,7 +6,9 @@
 #   off size field          type   meaning
 #     0    2 magic          2s     b"TR"
 #     2    1 version        u8     FORMAT_VERSION; a new layout gets a new number
-#     3    1 flags          u8     bit 0: the clock was valid when measured_at was taken; other bits 0
+#     3    1 flags          u8     bit 0: the clock was valid when measured_at was taken; bit 1: the site's guidance
+#                                  wanted the action documented and none was (FLAG_ACTION_MISSING); bit 2: a
+#                                  follow-up record (FLAG_FOLLOW_UP, below); other bits 0
 #     4    4 seq            u32    per-device sequence number, filled by the store, strictly increasing
 #     8    4 measured_at    u32    Unix seconds (meaningless when the clock flag is clear)
 #    12    2 boot_count     u16    power-ups of the device; with ms_since_boot orders records without a clock
@@ -29,6 +31,11 @@
 #    55   16 tag            16s    truncated HMAC-SHA256 over bytes 0..54 (signed_part); zeros until signed
 #    71    4 crc            u32    binascii.crc32 over bytes 0..70
 #
+# A follow-up record (flag bit 2) is not an observation: it records the action (and reason) taken for an earlier
+# observation of the same device that was saved without it; the log stays append-only, the earlier record is never
+# changed. Its bytes 34..37 hold that observation's seq (`follow_up`, u32, where pulse, resp and temp_raw would be)
+# and bytes 38..44 are zero; staff is who recorded the action, measured_at when.
+#
 # The CRC detects torn writes and flash corruption; it is not security (the tag is). Values are stored as
 # the app scored them: this module never re-scores.
 import binascii
@@ -42,6 +49,11 @@ except ImportError:
 MAGIC = b"TR"
 FORMAT_VERSION = 1
 FLAG_CLOCK_VALID = 0x01
+FLAG_ACTION_MISSING = 0x02
+FLAG_FOLLOW_UP = 0x04
+_KNOWN_FLAGS = FLAG_CLOCK_VALID | FLAG_ACTION_MISSING | FLAG_FOLLOW_UP
+# An observation's fields that a follow-up record does not have.
+_VALUES = ("pulse", "resp", "temp_raw", "temp_site", "sys_bp", "awareness", "points", "total", "action_missing")
 
 _BODY = "<2sBBIIHI8sIIBBHBHBHB4s4sBB16s"
 _BODY_SIZE = struct.calcsize(_BODY)
@@ -109,8 +121,25 @@ def _bytes(name, value, size):
     return bytes(value)
 
 
+def _flag(fields, name, bit):
+    value = fields.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError("%s: %r is not True/False" % (name, value))
+    return bit if value else 0
+
+
 def encode(fields, seq, tag=NO_TAG):
-    """The RECORD_SIZE bytes for one observation; raises ValueError naming a field that does not fit."""
+    """The RECORD_SIZE bytes for one observation, or for a follow-up record when fields has "follow_up" (the seq of
+    the observation whose action it records); raises ValueError naming a field that does not fit."""
+    flags = _flag(fields, "action_missing", FLAG_ACTION_MISSING)
+    follow_up = fields.get("follow_up")
+    if follow_up is not None:
+        _unsigned("follow_up", follow_up, 0xFFFFFFFF)
+        fields = dict(fields)
+        fields.update({"pulse": follow_up & 0xFF, "resp": follow_up >> 8 & 0xFF, "temp_raw": follow_up >> 16,
+                       "temp_site": "rectal", "sys_bp": 0, "awareness": "habitual", "total": 0,
+                       "points": {"pulse": 0, "resp": 0, "temp": 0, "sys_bp": 0, "awareness": 0}})
+        flags = FLAG_FOLLOW_UP
     for name, largest in _WIDTHS:
         if name not in fields:
             raise ValueError("%s: missing" % name)
@@ -123,7 +152,7 @@ def encode(fields, seq, tag=NO_TAG):
         _BODY,
         MAGIC,
         FORMAT_VERSION,
-        FLAG_CLOCK_VALID if clock_valid else 0,
+        flags | (FLAG_CLOCK_VALID if clock_valid else 0),
         seq,
         fields["measured_at"],
         fields["boot_count"],
@@ -158,6 +187,8 @@ def problem(data):
         return "record format version %d, this code reads %d" % (data[2], FORMAT_VERSION)
     if binascii.crc32(data) != _CRC_RESIDUE:
         return "bad CRC: record is torn or corrupt"
+    if data[3] & ~_KNOWN_FLAGS:
+        return "unknown flags 0x%02x" % data[3]
     return None
 
 
@@ -168,6 +199,11 @@ def seq_of(data):
 
 def boot_count_of(data):
     return data[12] | data[13] << 8
+
+
+def is_follow_up(data):
+    """True for a follow-up record (the action for an earlier observation), read without decoding."""
+    return bool(data[3] & FLAG_FOLLOW_UP)
 
 
 def signed_part(data):
@@ -191,7 +227,8 @@ def _code(name, table, i):
 
 
 def decode(data):
-    """The fields dict of a record (the keys encode takes, plus seq and tag); ValueError if it is not one."""
+    """The fields dict of a record (the keys encode takes, plus seq and tag; an observation always has
+    action_missing, a follow-up record has follow_up instead of the values); ValueError if it is not one."""
     why = problem(data)
     if why:
         raise ValueError(why)
@@ -202,12 +239,19 @@ def decode(data):
     for name in tobs_core.PARAMETERS:
         points[name] = packed & 3
         packed >>= 2
-    return {
+    decoded = {
         "seq": seq, "measured_at": measured_at, "clock_valid": bool(flags & FLAG_CLOCK_VALID),
         "boot_count": boot_count, "ms_since_boot": ms_since_boot, "device_id": device_id, "staff": staff,
         "patient": patient, "pulse": pulse, "resp": resp, "temp_raw": temp_raw,
         "temp_site": _code("temp_site", tobs_core.TEMP_SITES, temp_site), "sys_bp": sys_bp,
         "awareness": _code("awareness", tobs_core.AWARENESS, awareness), "points": points, "total": total,
         "core_id": binascii.hexlify(core_id).decode(), "config_id": binascii.hexlify(config_id).decode(),
-        "action": action, "reason": reason, "tag": tag,
+        "action": action, "reason": reason, "action_missing": bool(flags & FLAG_ACTION_MISSING), "tag": tag,
     }
+    if flags & FLAG_FOLLOW_UP:
+        fields = decoded
+        decoded = {"follow_up": pulse | resp << 8 | temp_raw << 16}
+        for name in fields:
+            if name not in _VALUES:
+                decoded[name] = fields[name]
+    return decoded

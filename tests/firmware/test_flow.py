@@ -69,6 +69,7 @@ def test_a_normal_measurement_is_saved_with_exactly_the_agreed_fields():
         "resp": 22, "temp_raw": 375, "temp_site": "rectal", "sys_bp": 120, "awareness": "habitual",
         "points": {"pulse": 0, "resp": 2, "temp": 0, "sys_bp": 0, "awareness": 0}, "total": 2,
         "core_id": tobs_core.CORE_ID, "config_id": rig.site.config_id, "action": 2, "reason": 0,
+        "action_missing": False,
     }, r
     rig.keys("#")  # next patient
     assert rig.flow.state == ui.PATIENT and rig.flow.entry == "" and rig.flow.values == {}

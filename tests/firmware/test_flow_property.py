@@ -278,7 +278,8 @@ def test_ten_thousand_random_key_sequences_keep_every_promise_of_the_flow():
             if number % 200 == 199:
                 sync(rig)
         # The sequences went everywhere a nurse can go.
-        assert checked.saved > 500 and checked.offered > 100, (checked.saved, checked.offered)
+        assert checked.saved > 500 and checked.follow_ups > 10 and checked.offered > 100, (
+            checked.saved, checked.follow_ups, checked.offered)
     finally:
         store_module._durable, handheld.unload = durable, unload
         remove_tree(rig.root)

@@ -164,3 +164,46 @@ def test_a_file_that_does_not_fit_the_records_is_rebuilt_from_all_of_them():
     r = reminders.Reminders(root, site).open(store)
     assert r.next_due == {42: T0 + 7200, 7: T0 + 3600} and "rebuilt" in r.problem
     remove_tree(root)
+
+
+def follow_up(patient, measured_at, seq, action=1):
+    return {
+        "measured_at": measured_at, "clock_valid": True, "boot_count": 1, "ms_since_boot": 0,
+        "device_id": b"PICO\x00\x01\x02\x03", "staff": 1002, "patient": patient, "follow_up": seq,
+        "core_id": tobs_core.CORE_ID, "config_id": "00c0ffee", "action": action, "reason": 0,
+    }
+
+
+def test_a_set_saved_without_its_action_is_listed_until_a_follow_up_names_it_and_the_file_keeps_it():
+    root, site, store = setup("lacking")
+    r = reminders.Reminders(root, site).open(store)
+    r.saved(42, T0, level(site, 10), (5, 10, True))
+    r.saved(7, T0, level(site, 3), (6, 3, False))
+    r.saved(8, T0, level(site, 3))  # saved with its action
+    assert r.lacking() == [(5, 42, 10, True), (6, 7, 3, False)]
+    again = reminders.Reminders(root, site).open(store)
+    assert again.lacking() == [(5, 42, 10, True), (6, 7, 3, False)] and again.problem is None
+    again.followed_up(5)
+    assert again.lacking() == [(6, 7, 3, False)]
+    assert reminders.Reminders(root, site).open(store).lacking() == [(6, 7, 3, False)]
+    for seq in range(100, 100 + reminders.MAX_LACKING + 2):
+        again.saved(9, T0, level(site, 3), (seq, 3, False))
+    assert len(again.lacking()) == reminders.MAX_LACKING and again.lacking()[0][0] == 100 + 2  # oldest dropped
+    remove_tree(root)
+
+
+def test_sets_lacking_their_action_are_rebuilt_from_the_records_and_their_follow_ups():
+    root, site, store = setup("lacking-rebuild")
+    lacking = observation(42, T0, resp=22)
+    lacking["action_missing"] = True
+    first = store.append(lacking)
+    second = store.append(dict(lacking, patient=7))
+    store.append(follow_up(42, T0 + 300, first, action=2))
+    r = reminders.Reminders(root, site).open(store)
+    assert r.lacking() == [(second, 7, 2, False)] and r.next_due == {42: T0 + 7200, 7: T0 + 7200}
+    # Cut short before the file was written: the follow-up in the log is caught up at the next start.
+    r.saved(8, T0, level(site, 2), (store.append(dict(lacking, patient=8)), 2, False))
+    store.append(follow_up(7, T0 + 400, second))
+    again = reminders.Reminders(root, site).open(RecordStore(root, free_bytes=lambda: PLENTY))
+    assert [item[1] for item in again.lacking()] == [8] and "brought up to date" in again.problem
+    remove_tree(root)

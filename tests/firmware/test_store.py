@@ -74,6 +74,7 @@ def observation(i, boot_count=1):
         "pulse": 60 + i % 100, "resp": 12, "temp_raw": 370, "temp_site": "rectal", "sys_bp": 120,
         "awareness": "habitual", "points": {"pulse": 0, "resp": 0, "temp": 0, "sys_bp": 0, "awareness": 0},
         "total": 0, "core_id": tobs_core.CORE_ID, "config_id": "00c0ffee", "action": 0, "reason": 0,
+        "action_missing": False,
     }
 
 

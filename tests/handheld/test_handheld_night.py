@@ -113,6 +113,35 @@ def test_a_power_cut_mid_entry_keeps_what_was_entered_and_a_discarded_draft_is_g
     assert flash(pico, tmp_path)["count"] == 0
 
 
+def test_idle_logout_on_the_action_screen_saves_the_set_marked_until_its_action_is_recorded(pico, tmp_path):
+    login(pico)
+    pico.press(SET_207 + "#")
+    assert rows(pico)[0] == "Handling udført:"
+    pico.advance(IDLE_LOGOUT_MS + 1_000)
+    assert rows(pico)[0] == START_TITLE
+    assert "idle logout: patient 207 saved without an action" in pico.logs
+    login(pico, OTHER_STAFF, "5678")  # whoever logs in next sees it
+    lines = rows(pico)
+    assert lines[1] == "Handling mangler" and lines[2] == "1 207    TOBS 10", lines
+    assert lines[7] == "#=ny 1-2=pt *=ud"  # and patient 207 is due again within the hour (row 2)
+    pico.press("1")
+    assert rows(pico)[0] == "Pt 207: handling" and rows(pico)[1] == "1 Kont. sygepl."
+    pico.press("#")
+    assert rows(pico)[0] == "Vælg handling"  # a follow-up always names an action
+    pico.press("5")  # Observeres: the level escalates, so a reason is asked for
+    assert rows(pico)[0] == "Begrundelse:"
+    pico.press("2")
+    assert rows(pico)[0:2] == ["Gemt", "Pt 207"] and rows(pico)[3] == "Observeres"
+    pico.press("*")
+    assert "Handling mangler" not in rows(pico) and rows(pico)[1].startswith("1 207")
+    stored = flash(pico, tmp_path)
+    observation, follow_up = stored["records"]
+    assert (observation["action"], observation["action_missing"], observation["staff"]) == (0, True, 1001)
+    assert follow_up["follow_up"] == observation["seq"] and "pulse" not in follow_up
+    assert (follow_up["action"], follow_up["reason"], follow_up["staff"], follow_up["patient"]) == (5, 2, 1002, 207)
+    assert stored["reminders"]["missing"] == []  # the log stays append-only: the mark is gone, both records stay
+
+
 # ---- 2: guidance impossible to miss ---------------------------------------------------------------------------------
 def test_the_reviews_first_page_is_the_guidance_with_who_to_call_and_the_values_are_one_key_away(pico):
     login(pico)

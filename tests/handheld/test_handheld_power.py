@@ -112,7 +112,7 @@ def fields(i):
         "device_id": b"PICO0001", "staff": 1001, "patient": 1 + i % 4, "pulse": 60 + i % 90, "resp": 12 + i % 8,
         "temp_raw": 365 + i % 10, "temp_site": "rectal", "sys_bp": 110 + i % 50, "awareness": "habitual",
         "points": points, "total": total, "core_id": tobs_core.CORE_ID, "config_id": "d733b81b",
-        "action": i % 6, "reason": 0,
+        "action": i % 6, "reason": 0, "action_missing": False,
     }
 
 

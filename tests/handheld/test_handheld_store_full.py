@@ -47,7 +47,7 @@ def fields(i):
         "patient": 1 + i % 40, "pulse": 60 + i % 30, "resp": 12 + i % 9, "temp_raw": 360 + i % 20,
         "temp_site": "rectal", "sys_bp": 100 + i % 100, "awareness": "habitual",
         "points": {"pulse": 0, "resp": 0, "temp": 0, "sys_bp": 0, "awareness": 0}, "total": 0,
-        "core_id": tobs_core.CORE_ID, "config_id": "00c0ffee", "action": 0, "reason": 0,
+        "core_id": tobs_core.CORE_ID, "config_id": "00c0ffee", "action": 0, "reason": 0, "action_missing": False,
     }
 
 
