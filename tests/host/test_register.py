@@ -33,7 +33,8 @@ from tobs.register.queries import (
     write_csv,
 )
 
-TABLES = {"sites", "devices", "staff", "patients", "sync_log", "observations", "conflicts", "rejected_records"}
+TABLES = {"sites", "devices", "staff", "patients", "sync_log", "observations", "follow_ups", "conflicts",
+          "rejected_records"}
 
 
 def run(register, device, records):
@@ -361,7 +362,7 @@ def test_csv_export_has_exactly_the_columns_and_the_charts_points(enrolled):
     assert tuple(rows[0]) == EXPORT_COLUMNS == (
         "device_id", "seq", "site", "patient", "staff", "measured_at", "clock_valid", "pulse", "resp", "temp_raw",
         "temp_site", "temp_scored", "sys_bp", "awareness", "pulse_pts", "resp_pts", "temp_pts", "sys_bp_pts",
-        "awareness_pts", "total", "core_id", "action",
+        "awareness_pts", "total", "core_id", "action", "reason", "action_missing", "action_followup_at",
     )
     assert len(rows) == 92
     sites = set()

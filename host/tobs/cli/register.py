@@ -48,10 +48,22 @@ def patients(db: Db = None, site: Site = None, as_json: Json = False,
     out.print(table)
 
 
+def _action(o: queries.ObservationRow) -> str:
+    """The site's action code as it stands, with its reason code after a slash; "later" when a follow-up recorded
+    it; "missing" while the site wanted it documented and none has been."""
+    if o.action_missing:
+        return "[bold red]missing[/]"
+    if not o.action:
+        return ""
+    shown = str(o.action) + (f"/{o.reason}" if o.reason else "")
+    return shown + (" later" if o.action_followup_staff is not None else "")
+
+
 def observations(db: Db = None, patient: Patient = None, site: Site = None,
                  limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
                  as_json: Json = False) -> None:
-    """List observations, newest first, with the register's own score and any flags."""
+    """List observations, newest first, with the register's own score, the action taken (code/reason code, or
+    missing) and any flags."""
     with using_register(db) as register:
         found = queries.list_observations(register, patient=patient, site=site, limit=limit)
         _audit(register, "cli_observations", [(o.site, o.patient) for o in found], identity=False)
@@ -60,14 +72,14 @@ def observations(db: Db = None, patient: Patient = None, site: Site = None,
         return
     table = Table(title=f"Observations ({len(found)})", title_justify="left")
     for column in ("Measured (UTC)", "Site", "Patient", "Staff", "Pulse", "Resp", "Temp °C", "Sys BP", "Awareness",
-                   "Total", "Flags"):
+                   "Total", "Action", "Flags"):
         table.add_column(column)
     for o in found:
         temp = queries.celsius(o.temp_raw) + ("" if o.temp_site == "rectal" else f" {o.temp_site[:3]}")
         when = _when(o.measured_at) + (" (repaired)" if o.clock_quality == "repaired" else "")
         total = f"[bold red]{o.total}[/]" if 3 in o.points.values() else str(o.total)
         table.add_row(when, o.site, str(o.patient), str(o.staff), str(o.pulse), str(o.resp), temp, str(o.sys_bp),
-                      tobs_labels.label("en", o.awareness), total, ", ".join(o.flags))
+                      tobs_labels.label("en", o.awareness), total, _action(o), ", ".join(o.flags))
     out.print(table)
 
 
@@ -77,7 +89,8 @@ def export(
     patient: Patient = None,
     site: Site = None,
 ) -> None:
-    """Export observations as CSV (columns: device_id, seq, site, patient, staff, measured_at, …, core_id, action)."""
+    """Export observations as CSV (columns: device_id, seq, site, patient, staff, measured_at, …, core_id, action,
+    reason, action_missing, action_followup_at)."""
     target = Path(csv_path)
     if csv_path != "-" and not target.parent.is_dir():
         fail(f"The folder for {csv_path} does not exist.")

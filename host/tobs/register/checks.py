@@ -1,6 +1,7 @@
 """Checking one pulled record before it may be stored: every field present and of its kind, the right device,
 scored again with the chart (tobs_core, the same file the handheld runs), flagged where the handheld's score, chart
-or clock disagree, and hashed for recognising it when it arrives again. Pure computation, no database."""
+or clock disagree, and hashed for recognising it when it arrives again; a follow-up record (the action recorded later
+for an observation saved without it) is checked and hashed the same way. Pure computation, no database."""
 
 from __future__ import annotations
 
@@ -25,11 +26,19 @@ KNOWN_CORE_IDS = frozenset({tobs_core.CORE_ID})
 DEVICE_FIELDS = (
     "seq", "measured_at", "clock_valid", "boot_count", "ms_since_boot", "device_id", "staff", "patient", "pulse",
     "resp", "temp_raw", "temp_site", "sys_bp", "awareness", "points", "total", "core_id", "config_id", "action",
-    "reason",
+    "reason", "action_missing",
 )
 _WHOLE_FIELDS = (
     "seq", "measured_at", "boot_count", "ms_since_boot", "staff", "patient", "pulse", "resp", "temp_raw", "sys_bp",
     "total", "action", "reason",
+)
+# A follow-up record's fields (tobs_record.decode of the follow-up kind, minus the tag).
+FOLLOW_UP_FIELDS = (
+    "seq", "measured_at", "clock_valid", "boot_count", "ms_since_boot", "device_id", "staff", "patient", "follow_up",
+    "core_id", "config_id", "action", "reason",
+)
+_FOLLOW_UP_WHOLE = (
+    "seq", "measured_at", "boot_count", "ms_since_boot", "staff", "patient", "follow_up", "action", "reason",
 )
 _HEX8 = re.compile(r"[0-9a-f]{8}")
 
@@ -61,7 +70,7 @@ def content_hash(record: dict) -> str:
     if signed is not None:
         return hashlib.sha256(signed).hexdigest()
     values = []
-    for name in DEVICE_FIELDS:
+    for name in FOLLOW_UP_FIELDS if is_follow_up(record) else DEVICE_FIELDS:
         value = record.get("device_measured_at", record.get(name)) if name == "measured_at" else record.get(name)
         if name == "points" and isinstance(value, dict):
             value = [value.get(p) for p in tobs_core.PARAMETERS]  # a fixed order, without a sort per record
@@ -72,12 +81,15 @@ def content_hash(record: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def problem(record: dict, device_id: bytes) -> str | None:
-    """Why a decoded record cannot be stored as an observation, or None."""
-    for name in DEVICE_FIELDS:
+def is_follow_up(record: dict) -> bool:
+    return "follow_up" in record
+
+
+def _common_problem(record: dict, device_id: bytes, fields: tuple[str, ...], whole: tuple[str, ...]) -> str | None:
+    for name in fields:
         if name not in record:
             return f"field {name} is missing"
-    for name in _WHOLE_FIELDS:
+    for name in whole:
         value = record[name]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             return f"field {name} is not a whole number"
@@ -88,16 +100,33 @@ def problem(record: dict, device_id: bytes) -> str | None:
     for name in ("core_id", "config_id"):
         if not isinstance(record[name], str) or not _HEX8.fullmatch(record[name]):
             return f"field {name} is not 8 hex digits"
-    points = record["points"]
-    if not isinstance(points, dict) or set(points) != set(tobs_core.PARAMETERS):
-        return "field points does not name the five parameters"
-    if any(not isinstance(points[p], int) or isinstance(points[p], bool) for p in tobs_core.PARAMETERS):
-        return "field points holds something other than whole numbers"
     if record.get("clock_quality", CLOCK_DEVICE) not in CLOCK_QUALITIES:
         return "clock quality is not one of %s" % ", ".join(CLOCK_QUALITIES)
     tag = record.get("tag")
     if tag is not None and not isinstance(tag, (bytes, bytearray)):
         return "field tag is not bytes"
+    return None
+
+
+def problem(record: dict, device_id: bytes) -> str | None:
+    """Why a decoded record cannot be stored as an observation (or, for a follow-up, as a follow-up), or None."""
+    if is_follow_up(record):
+        why = _common_problem(record, device_id, FOLLOW_UP_FIELDS, _FOLLOW_UP_WHOLE)
+        if why is None and record["action"] == 0:
+            why = "a follow-up record names no action"
+        if why is None and record["follow_up"] >= record["seq"]:
+            why = "a follow-up record names an observation that is not older than itself"
+        return why
+    why = _common_problem(record, device_id, DEVICE_FIELDS, _WHOLE_FIELDS)
+    if why is not None:
+        return why
+    if not isinstance(record["action_missing"], bool):
+        return "field action_missing is not true/false"
+    points = record["points"]
+    if not isinstance(points, dict) or set(points) != set(tobs_core.PARAMETERS):
+        return "field points does not name the five parameters"
+    if any(not isinstance(points[p], int) or isinstance(points[p], bool) for p in tobs_core.PARAMETERS):
+        return "field points holds something other than whole numbers"
     return None
 
 
@@ -170,21 +199,51 @@ def observation_row(record: dict) -> dict[str, Any] | str:
         "config_id": record["config_id"],
         "action": record["action"],
         "reason": record["reason"],
+        "action_missing": record["action_missing"],
         "tag": None if tag is None else bytes(tag),
         "flags": ",".join(flags),
         "content_hash": content_hash(record),
     }
 
 
+def follow_up_row(record: dict) -> dict[str, Any]:
+    """The follow-up row (without site and sync columns) for a checked follow-up record."""
+    quality = record.get("clock_quality", CLOCK_DEVICE if record["clock_valid"] else CLOCK_UNKNOWN)
+    tag = record.get("tag")
+    return {
+        "device_id": bytes(record["device_id"]).hex(),
+        "seq": record["seq"],
+        "observation_seq": record["follow_up"],
+        "patient_number": record["patient"],
+        "staff_number": record["staff"],
+        "recorded_at": None
+        if quality == CLOCK_UNKNOWN
+        else datetime.fromtimestamp(record["measured_at"], tz=timezone.utc),
+        "clock_valid": record["clock_valid"],
+        "clock_quality": quality,
+        "device_recorded_at": record.get("device_measured_at", record["measured_at"]),
+        "boot_count": record["boot_count"],
+        "ms_since_boot": record["ms_since_boot"],
+        "action": record["action"],
+        "reason": record["reason"],
+        "core_id": record["core_id"],
+        "config_id": record["config_id"],
+        "tag": None if tag is None else bytes(tag),
+        "content_hash": content_hash(record),
+    }
+
+
 class Batch:
-    """One sync's records checked, re-scored and sorted as they arrive: new rows by seq, in-batch duplicates and
-    conflicts, and rejected records. Pure computation; ingest() then stores it in one transaction."""
+    """One sync's records checked, re-scored and sorted as they arrive: new observation rows by seq, follow-up rows
+    by seq (one sequence for both: the device numbers every record it stores), in-batch duplicates and conflicts,
+    and rejected records. Pure computation; ingest() then stores it in one transaction."""
 
     def __init__(self, device_id_hex: str):
         self.device_id = normalize_device_id(device_id_hex)
         self._device_bytes = bytes.fromhex(self.device_id)
         self.rejected: list[Rejected] = []
         self.by_seq: dict[int, dict[str, Any]] = {}
+        self.follow_ups: dict[int, dict[str, Any]] = {}
         self.source: dict[int, dict] = {}  # the record each row came from: a conflict keeps what the device sent
         self.in_batch_duplicates = 0
         self.in_batch_conflicts: list[tuple[int, str, dict]] = []
@@ -193,13 +252,17 @@ class Batch:
         reason = record.get("rejected_reason")
         if reason is None:
             reason = problem(record, self._device_bytes)
-        row = observation_row(record) if reason is None else reason
+        follow_up = is_follow_up(record)
+        if reason is not None:
+            row: dict[str, Any] | str = reason
+        else:
+            row = follow_up_row(record) if follow_up else observation_row(record)
         if isinstance(row, str):
             self.rejected.append(rejected_record(record, row))
             return
-        first = self.by_seq.get(row["seq"])
+        first = self.by_seq.get(row["seq"]) or self.follow_ups.get(row["seq"])
         if first is None:
-            self.by_seq[row["seq"]] = row
+            (self.follow_ups if follow_up else self.by_seq)[row["seq"]] = row
             self.source[row["seq"]] = record
         elif first["content_hash"] == row["content_hash"]:
             self.in_batch_duplicates += 1

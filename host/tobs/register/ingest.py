@@ -1,6 +1,6 @@
-"""Store one sync's checked records in the register exactly once: new observations, records it already has,
-conflicts and rejected records, with the sync's audit row, in one transaction that two PCs may run at the same
-time."""
+"""Store one sync's checked records in the register exactly once: new observations and follow-ups (actions recorded
+later), records it already has, conflicts and rejected records, with the sync's audit row, in one transaction that
+two PCs may run at the same time."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tobs.register.checks import Batch, jsonable
 from tobs.register.db import Register, insert_ignoring_existing
 from tobs.register.keys import UnknownDevice, normalize_device_id
-from tobs.register.models import Conflict, Device, Observation, Patient, RejectedRecord, Staff, SyncLog
+from tobs.register.models import Conflict, Device, FollowUp, Observation, Patient, RejectedRecord, Staff, SyncLog
 
 # Rows per query: keeps SQLite under its bound-parameter limit.
 _CHUNK = 500
@@ -49,10 +49,12 @@ def ingest(
     """Store one sync's records from one device in one transaction, with its audit row.
 
     Each record (a tobs_record.decode dict, perhaps with repair_times' additions) ends as exactly one of: new;
-    already_had (same device and seq, same content); conflict (same device and seq, other content: kept aside,
-    the stored one untouched); rejected (carries `rejected_reason` from the sync's checksum/tag check, or cannot be
-    scored: kept with its raw bytes). New observations that disagree with tobs_core's score, name an unknown core,
-    or have no known time are stored and counted as flagged. Raises UnknownDevice, RegisterUnavailable.
+    already_had (same device and seq, same content); conflict (same device and seq, other content, or the other kind
+    of record: kept aside, the stored one untouched); rejected (carries `rejected_reason` from the sync's
+    checksum/tag check, or cannot be scored: kept with its raw bytes). A follow-up record is stored as a FollowUp,
+    an observation as an Observation; the counts cover both. New observations that disagree with tobs_core's score,
+    name an unknown core, or have no known time are stored and counted as flagged. Raises UnknownDevice,
+    RegisterUnavailable.
 
     A sync that has already fed its records to a Batch while they arrived passes it as `batch` (records is then
     not read again): the checking and re-scoring happened while the handheld was still sending."""
@@ -68,6 +70,7 @@ def ingest(
     rejected, by_seq, source = batch.rejected, batch.by_seq, batch.source
     in_batch_duplicates, in_batch_conflicts = batch.in_batch_duplicates, batch.in_batch_conflicts
     rows = [by_seq[seq] for seq in sorted(by_seq)]  # one order for every PC: concurrent writers cannot deadlock
+    follow_ups = [batch.follow_ups[seq] for seq in sorted(batch.follow_ups)]
 
     def work(session: Session) -> IngestResult:
         device = session.get(Device, device_id)
@@ -82,12 +85,13 @@ def ingest(
         session.add(log)
         session.flush()
 
+        every = rows + follow_ups
         insert_ignoring_existing(
             session,
             Patient,
             [
                 {"site_code": site, "number": n, "name": None, "cpr": None, "first_seen": now}
-                for n in sorted({r["patient_number"] for r in rows})
+                for n in sorted({r["patient_number"] for r in every})
             ],
         )
         insert_ignoring_existing(
@@ -95,30 +99,33 @@ def ingest(
             Staff,
             [
                 {"site_code": site, "number": n, "name": None, "first_seen": now}
-                for n in sorted({r["staff_number"] for r in rows})
+                for n in sorted({r["staff_number"] for r in every})
             ],
         )
-        insert_ignoring_existing(
-            session,
-            Observation,
-            [dict(r, site_code=site, sync_id=log.id, received_at=now) for r in rows],
-        )
-        stored: dict[int, tuple[str, int]] = {}
-        for chunk in _chunks(list(by_seq)):
-            query = select(Observation.seq, Observation.content_hash, Observation.sync_id).where(
-                Observation.device_id == device_id, Observation.seq.in_(chunk)
+        # One sequence numbers both kinds on the device: a seq the other table holds already is a conflict, never a
+        # second record with that number.
+        other_kind = _stored(session, FollowUp, device_id, list(by_seq))
+        other_kind.update(_stored(session, Observation, device_id, list(batch.follow_ups)))
+        for table, kind in ((Observation, rows), (FollowUp, follow_ups)):
+            insert_ignoring_existing(
+                session,
+                table,
+                [dict(r, site_code=site, sync_id=log.id, received_at=now) for r in kind if r["seq"] not in other_kind],
             )
-            for seq, digest, sync_id in session.execute(query):
-                stored[seq] = (digest, sync_id)
+        stored = _stored(session, Observation, device_id, list(by_seq))
+        stored.update(_stored(session, FollowUp, device_id, list(batch.follow_ups)))
 
         new = flagged = 0
         already_had = in_batch_duplicates
         conflicts = list(in_batch_conflicts)
-        for row in rows:
+        for row in every:
+            if row["seq"] in other_kind:
+                conflicts.append((row["seq"], row["content_hash"], source[row["seq"]]))
+                continue
             digest, sync_id = stored[row["seq"]]
             if sync_id == log.id:
                 new += 1
-                flagged += bool(row["flags"])
+                flagged += bool(row.get("flags"))
             elif digest == row["content_hash"]:
                 already_had += 1
             else:
@@ -153,3 +160,16 @@ def ingest(
         return IngestResult(new, already_had, len(conflicts), len(rejected), flagged, log.id)
 
     return register.run_write(work)
+
+
+def _stored(session: Session, table: type[Observation] | type[FollowUp], device_id: str,
+            seqs: list[int]) -> dict[int, tuple[str, int]]:
+    """seq -> (content hash, sync id) of those of seqs the table holds for the device."""
+    found: dict[int, tuple[str, int]] = {}
+    for chunk in _chunks(seqs):
+        query = select(table.seq, table.content_hash, table.sync_id).where(
+            table.device_id == device_id, table.seq.in_(chunk)
+        )
+        for seq, digest, sync_id in session.execute(query):
+            found[seq] = (digest, sync_id)
+    return found

@@ -173,10 +173,48 @@ class Observation(Base):
     config_id: Mapped[str] = mapped_column(String(8))
     action: Mapped[int] = mapped_column(SmallInteger)
     reason: Mapped[int] = mapped_column(SmallInteger)
+    # The site's guidance wanted the action documented and the handheld saved the set without it (an idle logout on
+    # its action screen); a FollowUp names the action later. The row itself is never changed.
+    action_missing: Mapped[bool] = mapped_column(Boolean)
     tag: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     # Comma-separated: score_mismatch, unknown_core, clock_unknown; empty when nothing is wrong.
     flags: Mapped[str] = mapped_column(String(100))
     # SHA-256 of the device's content: tells a re-sent record from a different one with the same seq.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sync_id: Mapped[int] = mapped_column(ForeignKey("sync_log.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowUp(Base):
+    """The action (and reason) recorded on the handheld, later, for an observation saved without it: a device record
+    of its own (tobs_record's follow-up kind), so the handheld's log and the register stay append-only. It names the
+    observation by the device's sequence number; the observation may arrive in the same sync or an earlier one."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        ForeignKeyConstraint(["site_code", "patient_number"], ["patients.site_code", "patients.number"]),
+        ForeignKeyConstraint(["site_code", "staff_number"], ["staff.site_code", "staff.number"]),
+        Index(None, "device_id", "observation_seq"),
+    )
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    observation_seq: Mapped[int] = mapped_column(BigInteger)
+    site_code: Mapped[str] = mapped_column(String(32))
+    patient_number: Mapped[int] = mapped_column(BigInteger)
+    staff_number: Mapped[int] = mapped_column(BigInteger)  # who recorded the action
+    # When the action was recorded (None when the clock quality is "unknown"), placed like an observation's time.
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    clock_valid: Mapped[bool] = mapped_column(Boolean)
+    clock_quality: Mapped[str] = mapped_column(String(8))
+    device_recorded_at: Mapped[int] = mapped_column(BigInteger)
+    boot_count: Mapped[int] = mapped_column(Integer)
+    ms_since_boot: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[int] = mapped_column(SmallInteger)
+    reason: Mapped[int] = mapped_column(SmallInteger)
+    core_id: Mapped[str] = mapped_column(String(8))
+    config_id: Mapped[str] = mapped_column(String(8))
+    tag: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     sync_id: Mapped[int] = mapped_column(ForeignKey("sync_log.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

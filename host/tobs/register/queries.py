@@ -1,28 +1,33 @@
-"""Reading the register: patients, observations, the CSV export, and the PC-only patient identity (name, CPR),
-which is never sent to a device."""
+"""Reading the register: patients, observations (with the action as it stands: a follow-up recorded later names it
+for a set saved without it), the CSV export, and the PC-only patient identity (name, CPR), which is never sent to a
+device."""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import IO, Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from tobs.register.db import Register, RegisterError
-from tobs.register.models import Observation, Patient, Site
+from tobs.register.models import FollowUp, Observation, Patient, Site
 from tobs.shared import tobs_core, tobs_labels
 
 # The export's columns, exactly and in this order. measured_at is ISO 8601 UTC ("2026-11-22T14:03:05Z"), empty when
 # the time is unknown; clock_valid is 1 when the device's clock was set when it measured, else 0 (a filled
-# measured_at with clock_valid 0 was repaired from the boot counter); temperatures are °C with one decimal.
+# measured_at with clock_valid 0 was repaired from the boot counter); temperatures are °C with one decimal. action and
+# reason are the site's codes (0 = none), the ones a follow-up recorded later where there is one; action_missing is 1
+# while the site's guidance wanted the action documented and none has been recorded; action_followup_at is when a
+# follow-up recorded it (ISO 8601 UTC), empty when it was recorded with the measurement (or that time is unknown).
 EXPORT_COLUMNS = (
     "device_id", "seq", "site", "patient", "staff", "measured_at", "clock_valid", "pulse", "resp", "temp_raw",
     "temp_site", "temp_scored", "sys_bp", "awareness", "pulse_pts", "resp_pts", "temp_pts", "sys_bp_pts",
-    "awareness_pts", "total", "core_id", "action",
+    "awareness_pts", "total", "core_id", "action", "reason", "action_missing", "action_followup_at",
 )
 
 
@@ -77,6 +82,10 @@ class ObservationRow:
     total: int
     core_id: str
     action: int
+    reason: int = 0
+    action_missing: bool = False
+    action_followup_at: datetime | None = None  # when a follow-up recorded the action, if one did
+    action_followup_staff: int | None = None
     flags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,8 +95,45 @@ class ObservationRow:
             "clock_quality": self.clock_quality, "pulse": self.pulse, "resp": self.resp,
             "temp_raw": celsius(self.temp_raw), "temp_site": self.temp_site, "temp_scored": celsius(self.temp_scored),
             "sys_bp": self.sys_bp, "awareness": self.awareness, "points": self.points, "total": self.total,
-            "core_id": self.core_id, "action": self.action, "flags": self.flags,
+            "core_id": self.core_id, "action": self.action, "reason": self.reason,
+            "action_missing": self.action_missing, "action_followup_at": iso_utc(self.action_followup_at) or None,
+            "action_followup_staff": self.action_followup_staff, "flags": self.flags,
         }
+
+
+def _with_follow_up(query: Select) -> Select:
+    """The observations of query, each with the newest follow-up that names it (or None)."""
+    newest = (
+        select(FollowUp.device_id, FollowUp.observation_seq, func.max(FollowUp.seq).label("seq"))
+        .group_by(FollowUp.device_id, FollowUp.observation_seq)
+        .subquery()
+    )
+    return query.add_columns(FollowUp).outerjoin(
+        newest, (newest.c.device_id == Observation.device_id) & (newest.c.observation_seq == Observation.seq)
+    ).outerjoin(FollowUp, (FollowUp.device_id == newest.c.device_id) & (FollowUp.seq == newest.c.seq))
+
+
+def later_actions(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], FollowUp]:
+    """(device_id, seq) of observations -> the newest follow-up that records an action for each, where one does."""
+    by_device: dict[str, list[int]] = {}
+    for device_id, seq in keys:
+        by_device.setdefault(device_id, []).append(seq)
+    found: dict[tuple[str, int], FollowUp] = {}
+    for device_id, seqs in by_device.items():
+        for start in range(0, len(seqs), 500):
+            query = select(FollowUp).where(
+                FollowUp.device_id == device_id, FollowUp.observation_seq.in_(seqs[start : start + 500])
+            ).order_by(FollowUp.seq)
+            for later in session.scalars(query):
+                found[(later.device_id, later.observation_seq)] = later  # the newest wins
+    return found
+
+
+def _action(o: Observation, later: FollowUp | None) -> tuple[int, int, bool]:
+    """(action, reason, still missing) as they stand: a follow-up's where there is one."""
+    if later is not None:
+        return later.action, later.reason, False
+    return o.action, o.reason, o.action_missing
 
 
 def _filtered(query: Select, patient: int | None, site: str | None) -> Select:
@@ -126,13 +172,17 @@ def list_patients(register: Register, *, site: str | None = None) -> list[Patien
         ]
 
 
-def _row(o: Observation) -> ObservationRow:
+def _row(o: Observation, later: FollowUp | None) -> ObservationRow:
+    action, reason, missing = _action(o, later)
     return ObservationRow(
         device_id=o.device_id, seq=o.seq, site=o.site_code, patient=o.patient_number, staff=o.staff_number,
         measured_at=o.measured_at, clock_quality=o.clock_quality, pulse=o.pulse, resp=o.resp, temp_raw=o.temp_raw,
         temp_site=o.temp_site, temp_scored=o.temp_scored, sys_bp=o.sys_bp, awareness=o.awareness,
         points={name: getattr(o, f"{name}_pts") for name in tobs_core.PARAMETERS}, total=o.total,
-        core_id=o.core_id, action=o.action, flags=[f for f in o.flags.split(",") if f],
+        core_id=o.core_id, action=action, reason=reason, action_missing=missing,
+        action_followup_at=None if later is None else later.recorded_at,
+        action_followup_staff=None if later is None else later.staff_number,
+        flags=[f for f in o.flags.split(",") if f],
     )
 
 
@@ -140,25 +190,28 @@ def list_observations(
     register: Register, *, patient: int | None = None, site: str | None = None, limit: int | None = None
 ) -> list[ObservationRow]:
     """Observations, newest first (those without a known time last), optionally for one patient number / site."""
-    query = _filtered(select(Observation), patient, site).order_by(
+    query = _with_follow_up(_filtered(select(Observation), patient, site)).order_by(
         Observation.measured_at.desc().nulls_last(), Observation.device_id, Observation.seq.desc()
     )
     if limit is not None:
         query = query.limit(limit)
     with register.read() as session:
-        return [_row(o) for o in session.scalars(query)]
+        return [_row(o, later) for o, later in session.execute(query)]
 
 
 def export_rows(register: Register, *, patient: int | None = None, site: str | None = None) -> Iterator[list[Any]]:
     """The export's rows in EXPORT_COLUMNS order, by device and sequence number; streamed, not held in memory."""
-    query = _filtered(select(Observation), patient, site).order_by(Observation.device_id, Observation.seq)
+    query = _with_follow_up(_filtered(select(Observation), patient, site)).order_by(
+        Observation.device_id, Observation.seq
+    )
     with register.read() as session:
-        for o in session.scalars(query.execution_options(yield_per=1000)):
+        for o, later in session.execute(query.execution_options(yield_per=1000)):
+            action, reason, missing = _action(o, later)
             yield [
                 o.device_id, o.seq, o.site_code, o.patient_number, o.staff_number, iso_utc(o.measured_at),
                 1 if o.clock_valid else 0, o.pulse, o.resp, celsius(o.temp_raw), o.temp_site, celsius(o.temp_scored),
                 o.sys_bp, o.awareness, o.pulse_pts, o.resp_pts, o.temp_pts, o.sys_bp_pts, o.awareness_pts, o.total,
-                o.core_id, o.action,
+                o.core_id, action, reason, 1 if missing else 0, "" if later is None else iso_utc(later.recorded_at),
             ]
 
 

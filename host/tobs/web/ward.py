@@ -1,5 +1,6 @@
 """What the ward sees: the board of a site's patients (latest score in its band's colour, time since, re-measure
-due or overdue, escalation documented or missing, trend), and one patient's sets over time."""
+due or overdue, escalation documented or missing, trend), and one patient's sets over time. An action recorded later
+on the handheld (a follow-up record) counts as that set's action."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from tobs.register.db import Register
 from tobs.register.models import Observation, Patient, Site
+from tobs.register.queries import later_actions
 from tobs.reports.guidance import Band, Guidance, GuidanceBook
 
 BOARD_DAYS = 14  # a patient is on the board while they have a set from the last two weeks
@@ -68,6 +70,7 @@ def ward_board(register: Register, site: str, *, now: datetime | None = None, la
     ranked = (
         select(
             Observation.patient_number, Observation.measured_at, Observation.total, Observation.action,
+            Observation.device_id, Observation.seq,
             Observation.config_id, Observation.pulse_pts, Observation.resp_pts, Observation.temp_pts,
             Observation.sys_bp_pts, Observation.awareness_pts,
             func.row_number().over(
@@ -85,29 +88,32 @@ def ward_board(register: Register, site: str, *, now: datetime | None = None, la
         .where(ranked.c.rank <= 2)
         .order_by(ranked.c.patient_number, ranked.c.rank)
     )
-    rows: list[BoardRow] = []
+    found: list[tuple] = []  # (latest set, the total before it)
     with register.read() as session:
-        latest = None
         for row in session.execute(query):
             if row.rank == 1:
-                latest = row
-                rows.append(_board_row(row, None, book, lang))
-            elif latest is not None and latest.patient_number == row.patient_number:
-                rows[-1] = _board_row(latest, row.total, book, lang)
+                found.append((row, None))
+            elif found and found[-1][0].patient_number == row.patient_number:
+                found[-1] = (found[-1][0], row.total)
+        later = later_actions(session, [(row.device_id, row.seq) for row, _ in found])
+    rows = []
+    for row, previous_total in found:
+        recorded = later.get((row.device_id, row.seq))
+        rows.append(_board_row(row, previous_total, book, lang, row.action if recorded is None else recorded.action))
     rows.sort(key=lambda r: (not r.escalation_missing, _DUE_ORDER[r.due_state(now)], -r.band.index, -r.total,
                              r.patient))
     return rows
 
 
-def _board_row(row, previous_total: int | None, book: GuidanceBook, lang: str) -> BoardRow:
+def _board_row(row, previous_total: int | None, book: GuidanceBook, lang: str, action: int) -> BoardRow:
     guidance = book.get(row.config_id)
     any_three = _any_three(row)
     band = guidance.band_for(row.total, any_three)
     due = row.measured_at + timedelta(minutes=band.remeasure_min) if band.remeasure_min else None
     return BoardRow(
         patient=row.patient_number, name=row.name, measured_at=row.measured_at, total=row.total,
-        any_three=any_three, band=band, band_text=band.text.get(lang, ""), action=row.action,
-        action_label=guidance.action_label(row.action, lang), previous_total=previous_total, due_at=due,
+        any_three=any_three, band=band, band_text=band.text.get(lang, ""), action=action,
+        action_label=guidance.action_label(action, lang), previous_total=previous_total, due_at=due,
         config_known=guidance.known,
     )
 
@@ -116,6 +122,7 @@ def _board_row(row, previous_total: int | None, book: GuidanceBook, lang: str) -
 class PatientSet:
     observation: Observation
     band: Band
+    action: int  # as it stands: a follow-up's where one recorded it later
     action_label: str
     reason_label: str
     config_known: bool
@@ -145,12 +152,15 @@ def patient_record(register: Register, site: str, number: int, *, lang: str = "d
             .where(Observation.site_code == site, Observation.patient_number == number)
             .order_by(Observation.measured_at.asc().nulls_first(), Observation.device_id, Observation.seq)
         ).all()
+        later = later_actions(session, [(o.device_id, o.seq) for o in observations])
     sets = []
     for o in observations:
         guidance = book.get(o.config_id)
         band = guidance.band_for(o.total, _any_three(o))
-        sets.append(PatientSet(o, band, guidance.action_label(o.action, lang), guidance.reason_label(o.reason, lang),
-                               guidance.known))
+        recorded = later.get((o.device_id, o.seq))
+        action, reason = (o.action, o.reason) if recorded is None else (recorded.action, recorded.reason)
+        sets.append(PatientSet(o, band, action, guidance.action_label(action, lang),
+                               guidance.reason_label(reason, lang), guidance.known))
     newest = book.get(observations[-1].config_id) if observations else book.example
     return PatientRecord(site, site_row.name if site_row else site, number, patient.name, patient.cpr, newest, sets)
 
