@@ -11,8 +11,8 @@ import zipfile
 from tools_support import ROOT
 
 # A whole calm set, the way a nurse types it: log in, new measurement, patient 101, the values, awareness
-# "habitual", save, action "Observeres".
-WHOLE_SET = "1001#1234# # 101# 72#14#368#132#1# # 5#"
+# "habitual" (one key), save, action "Observeres" (one key).
+WHOLE_SET = "1001#1234# # 101# 72#14#368#132#1 # 5"
 
 
 def run(command: list[str], cwd, timeout: float = 600) -> subprocess.CompletedProcess:
