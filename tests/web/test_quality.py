@@ -2,7 +2,7 @@
 figures on SQLite and PostgreSQL, and `tobs report` giving the web page's numbers, byte for byte the same twice."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -10,7 +10,9 @@ from web_support import FIRST, LAST, PASSWORD, SEEDED_DEVICE, WEEKS, login, seed
 
 from tobs.cli import app as cli_app
 from tobs.register.db import open_register
+from tobs.reports import quality as quality_module
 from tobs.reports.quality import site_quality
+from tobs.shared import tobs_core, tobs_record
 from tobs.web import accounts
 from tobs.web.report import write_report
 
@@ -148,3 +150,24 @@ def test_an_open_periods_figures_are_reused_only_while_fresh(filled, monkeypatch
     assert set(sets()) == {999}
     monkeypatch.setattr(quality, "OPEN_FRESH", timedelta(0))
     assert sum(sets()) == 5
+
+
+def test_an_action_recorded_later_counts_as_documented_even_for_a_period_already_kept(seeded, monkeypatch):
+    # Syncs count as settled at once, so that the closed weeks computed now are kept and reused.
+    monkeypatch.setattr(quality_module, "SYNC_SETTLED", timedelta(0))
+    before = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    assert before.figures[0].documented == 2
+    # Week 1's third raised set (seq 5) was saved without its action; the nurse records it later.
+    undocumented = [r for r in seeded_records() if r["seq"] == 5][0]
+    assert undocumented["action"] == 0 and undocumented["total"] == 4
+    fields = {
+        "measured_at": undocumented["measured_at"] + 600, "clock_valid": True, "boot_count": 1, "ms_since_boot": 1,
+        "device_id": bytes.fromhex(SEEDED_DEVICE), "staff": 1001, "patient": undocumented["patient"],
+        "follow_up": 5, "core_id": tobs_core.CORE_ID, "config_id": undocumented["config_id"], "action": 1,
+        "reason": 0,
+    }
+    follow_up = tobs_record.decode(tobs_record.encode(fields, 10_000))
+    store(seeded, SEEDED_DEVICE, "seeded", [follow_up])
+    after = site_quality(seeded, ["seeded"], FIRST, LAST, "week")["seeded"]
+    assert after.figures[0].documented == 3 and after.figures[0].elevated == 4
+    assert after.figures[1:] == before.figures[1:]

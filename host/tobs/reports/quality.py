@@ -3,7 +3,8 @@ millions of sets answers in well under a second; the same function feeds the web
 
 Measures, for the sets measured in each period (local time, Europe/Copenhagen):
 - sets: how many observation sets were taken;
-- documented: of the elevated sets (the site's guidance band says escalate), the share with an action recorded;
+- documented: of the elevated sets (the site's guidance says escalate), the share with an action recorded, with the
+  set or later as a follow-up;
 - minutes_to_next: for elevated sets, the median minutes until the same patient's next set;
 - on_time: of the sets whose band asks for a re-measure, the share re-measured within the interval (plus
   ON_TIME_GRACE_MIN); sets whose re-measure is not due yet are left out.
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from tobs.register.db import Register, RegisterUnavailable
-from tobs.register.models import Observation, QualityPeriod, SyncLog, UTCDateTime
+from tobs.register.models import FollowUp, Observation, QualityPeriod, SyncLog, UTCDateTime
 from tobs.reports.anhoej import RunsAnalysis, runs_analysis
 from tobs.reports.guidance import GuidanceBook
 
@@ -163,7 +164,12 @@ def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_
     # The window runs over the covering index (site, patient, time, seq) in its own order: no sort, no table reads.
     sql = f"""
     WITH sets AS (
-        SELECT o.site_code, o.measured_at, o.action, o.config_id,
+        SELECT o.site_code, o.measured_at, o.config_id,
+               -- An action counts whether it was saved with the set or recorded later as a follow-up.
+               CASE WHEN o.action <> 0 OR EXISTS (
+                   SELECT 1 FROM follow_ups f
+                   WHERE f.device_id = o.device_id AND f.observation_seq = o.seq AND f.action <> 0
+               ) THEN 1 ELSE 0 END AS acted,
                2 * o.total + CASE WHEN o.pulse_pts = 3 OR o.resp_pts = 3 OR o.temp_pts = 3 OR o.sys_bp_pts = 3
                                        OR o.awareness_pts = 3 THEN 1 ELSE 0 END AS k,
                LEAD(o.measured_at) OVER (PARTITION BY o.site_code, o.patient_number ORDER BY o.measured_at, o.seq)
@@ -172,7 +178,7 @@ def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_
         WHERE o.site_code IN :sites AND o.measured_at >= :b0 AND o.measured_at < :ahead
     ),
     judged AS (
-        SELECT site_code, action,
+        SELECT site_code, acted,
                CASE {period_case} END AS period,
                {escalate} AS escalate,
                {remeasure} AS remeasure,
@@ -184,7 +190,7 @@ def _query(dialect: str, book: GuidanceBook, bounds: Sequence[datetime], median_
     )
     SELECT site_code, period, COUNT(*) AS sets,
            SUM(escalate) AS elevated,
-           SUM(CASE WHEN escalate = 1 AND action <> 0 THEN 1 ELSE 0 END) AS documented,
+           SUM(CASE WHEN escalate = 1 AND acted = 1 THEN 1 ELSE 0 END) AS documented,
            {median} AS median_minutes,
            SUM(CASE WHEN remeasure > 0 AND (minutes IS NOT NULL OR age > remeasure + :grace) THEN 1 ELSE 0 END)
                AS due,
@@ -313,6 +319,15 @@ def _from_cache(register: Register, sites: list[str], unit: str, spans: Sequence
                    func.max(Observation.measured_at))
             .where(Observation.sync_id > oldest, Observation.site_code.in_(sites))
             .group_by(Observation.site_code, Observation.sync_id)
+        ).all()
+        # A follow-up changes the period of the set it documents, whenever it arrives.
+        arrivals += session.execute(
+            select(FollowUp.site_code, FollowUp.sync_id, func.min(Observation.measured_at),
+                   func.max(Observation.measured_at))
+            .join(Observation, (Observation.device_id == FollowUp.device_id)
+                  & (Observation.seq == FollowUp.observation_seq))
+            .where(FollowUp.sync_id > oldest, FollowUp.site_code.in_(sites))
+            .group_by(FollowUp.site_code, FollowUp.sync_id)
         ).all()
     spans_of_syncs: dict[str, list[tuple[int, datetime, datetime]]] = {}
     for site, sync_id, low, high in arrivals:
