@@ -149,8 +149,9 @@ ALLOWED = {
     "register": {"shared"},
     "ops": {"device", "register", "firmware", "shared"},
     "reports": {"register", "firmware", "shared"},
-    "web": {"reports", "register", "firmware", "shared"},
-    "cli": {"ops", "device", "register", "firmware", "shared", "reports", "web"},
+    "exchange": {"register", "firmware", "shared"},
+    "web": {"reports", "exchange", "register", "firmware", "shared"},
+    "cli": {"ops", "device", "register", "firmware", "shared", "reports", "web", "exchange"},
 }
 
 

@@ -30,6 +30,7 @@ REQUIRED = {
     "audit": ["--patient", "1"],
     "report": ["--site", "ward", "--from", "2026-01-01", "--to", "2026-01-31", "--out", "meeting"],
     "site-config add": ["site.json"],
+    "fhir export": ["--site", "ward", "--out", "-"],
 }
 
 

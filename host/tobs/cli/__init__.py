@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from tobs.cli import demo, deploy, device, register, score, sim, web
+from tobs.cli import demo, deploy, device, fhir, register, score, sim, web
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,6 +31,8 @@ app.add_typer(web.user_app, name="user")
 app.command()(web.audit)
 app.command()(web.report)
 app.add_typer(web.config_app, name="site-config")
+# Exchange with other sectors: MedCom messages to the GP, vital-signs exports.
+app.add_typer(fhir.fhir_app, name="fhir")
 
 
 def main() -> None:
