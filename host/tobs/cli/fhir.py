@@ -77,3 +77,27 @@ def export(
         say(f"{skipped} set{'s' if skipped != 1 else ''} without a known time left out (no effectiveDateTime).")
     if target is not None:
         say(f"Exported {len(rows)} sets of {len(who)} patient{'s' if len(who) != 1 else ''} to {out}.")
+
+
+@fhir_app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="A FHIR Bundle (or one Observation) in JSON.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Recompute every stated TOBS total in a bundle with the chart and report each disagreement, parameter by
+    parameter, with the chart's reason. Exit code 0 when all agree, 1 when any disagrees or cannot be recomputed."""
+    import json
+
+    from tobs.exchange import check as checking
+    from tobs.exchange.files import read_json
+
+    with exchange_failures():
+        result = checking.check_bundle(read_json(file))
+    if as_json:
+        print(json.dumps({"agrees": result.agrees, "sets": [s.as_dict() for s in result.sets],
+                          "structural_problems": result.structural}, ensure_ascii=False))
+    else:
+        for line in checking.report_lines(result):
+            print(line)
+    if not result.agrees:
+        raise typer.Exit(1)
