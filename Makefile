@@ -21,6 +21,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-postgresql >/dev/null
 	scripts/ensure-chromium >/dev/null
+	scripts/ensure-node $(VENV) >/dev/null
 	$(BIN)/python -m pytest
 
 clean:

@@ -15,9 +15,11 @@ from typing import Annotated
 import typer
 
 from tobs.cli.options import fail, say
+from tobs.device import rp2040_pico
 from tobs.device.keyscript import Screenshots, ScriptError, parse_script, run_script, terminal_art
 from tobs.device.virtual_pico import KEYS, FirmwareDied, VirtualPico
 from tobs.firmware import FirmwareError
+from tobs.ops.deploy import DeployError, deploy
 
 # Interactive keys besides the keypad's: quit, and moving the clock without a script.
 _INTERACTIVE_ADVANCE = {"+": 60_000, ">": 600_000}
@@ -93,6 +95,13 @@ def sim(
     ] = Path("run/sim"),
     clock: Annotated[str, typer.Option(help="unset (a bare Pico: 2021-01-01, not valid) or host (RTC).")] = "unset",
     entry: Annotated[str, typer.Option(help="Script to run instead of the firmware's main.py.")] = "main.py",
+    target: Annotated[
+        str,
+        typer.Option(
+            help="virtual (MicroPython's unix port, fast) or rp2040 (the official Pico firmware on an emulated "
+            "RP2040: board_pico.py, rp2.Flash and LittleFS, USB serial; several times slower than a Pico).",
+        ),
+    ] = "virtual",
     from_flash: Annotated[
         bool,
         typer.Option(
@@ -103,6 +112,8 @@ def sim(
     ] = False,
 ) -> None:
     """Run the handheld's firmware on the virtual Pico: the OLED in the terminal, keys from the keyboard."""
+    if target not in ("virtual", "rp2040"):
+        fail("--target must be virtual or rp2040.")
     if keys is not None and keys_file is not None:
         fail("give --keys or --keys-file, not both.")
     if clock not in ("unset", "host"):
@@ -114,6 +125,13 @@ def sim(
         steps = parse_script(script_text) if script_text is not None else None
     except (OSError, ScriptError) as e:
         fail(str(e))
+    if target == "rp2040":
+        if from_flash or entry != "main.py" or heap != "128k":
+            fail("--target rp2040 boots the Pico's own MicroPython from its flash: leave out --from-flash, --entry "
+                 "and --heap.")
+        _run_rp2040(run_dir if run_dir != Path("run/sim") else Path("run/rp2040"), clock, steps,
+                    Screenshots(screenshots))
+        return
     # An entry given relative to where the command runs, else relative to the firmware folder (main.py).
     script = Path(entry).resolve() if Path(entry).is_file() else entry
     pico = VirtualPico(run_dir, heap=heap, clock=clock, entry=script, boot="flash" if from_flash else "repo")
@@ -135,3 +153,37 @@ def sim(
         pass  # Ctrl-C in the terminal ends an interactive session like q does
     finally:
         pico.stop()
+
+
+def _run_rp2040(run_dir: Path, clock: str, steps, shots: Screenshots) -> None:
+    """The emulated RP2040: a blank flash gets the firmware first (tobs deploy over its USB serial port)."""
+    pico = rp2040_pico.RP2040Pico(run_dir, clock=clock)
+    try:
+        blank = "/main.py" not in _flash_listing(pico)
+        pico.start()
+        say("Serial port: %s (the emulated Pico's USB; it goes and comes back with every reset)" % pico.port)
+        if blank:
+            say("The flash holds no firmware: deploying it (a few minutes on the emulated Pico)...")
+            result = deploy(pico.port, timeout=180)
+            say("Deployed %s, device %s." % (result.firmware, result.device_id))
+        pico.wait_display(timeout=120)
+        if steps is None:
+            run_interactive(pico, shots, sys.stdout)  # type: ignore[arg-type]
+        else:
+            run_script(pico, steps, shots, sys.stdout)  # type: ignore[arg-type]
+    except (rp2040_pico.RP2040Unavailable, rp2040_pico.FirmwareDied, TimeoutError, ScriptError, DeployError) as e:
+        fail(str(e), 1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pico.stop()
+
+
+def _flash_listing(pico: rp2040_pico.RP2040Pico) -> set[str]:
+    if not pico.flash.exists():
+        return set()
+    try:
+        return set(rp2040_pico.flash_files(pico.flash))
+    except rp2040_pico.FlashUnreadable as e:
+        say("%s: the Pico's _boot.py will format it." % e)
+        return set()
