@@ -31,6 +31,12 @@ REQUIRED = {
     "report": ["--site", "ward", "--from", "2026-01-01", "--to", "2026-01-31", "--out", "meeting"],
     "site-config add": ["site.json"],
     "fhir export": ["--site", "ward", "--out", "-"],
+    "fhir setup": ["exchange.json"],
+    "fhir message": ["--site", "ward", "--patient", "1", "--to", "123456", "--out", "outbox"],
+    "fhir modify": ["0f9c5a5e-2b1d-4c3e-8f7a-6d5e4c3b2a19", "--out", "outbox"],
+    "fhir retract": ["0f9c5a5e-2b1d-4c3e-8f7a-6d5e4c3b2a19", "--out", "outbox", "--reason", "wrong CPR"],
+    "fhir ack": ["ack.json"],
+    "fhir outbox": [],
 }
 
 

@@ -366,3 +366,52 @@ def _observation_indexes() -> None:
 
 
 _observation_indexes()
+
+
+# ---- FHIR exchange (migration 0005): each site's exchange details, and every MedCom message sent.
+
+class FhirSite(Base):
+    """A site's exchange details as `tobs fhir setup` added them: the sending organisation (SOR, EAN, producent
+    ID), the phone and names that sign a message, the GP practices it may send to, the acknowledgement time."""
+
+    __tablename__ = "fhir_sites"
+
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+FHIR_SENT = "sent"
+FHIR_DELIVERED = "delivered"
+FHIR_FAILED = "failed"
+
+
+class FhirMessage(Base):
+    """One MedCom message put in an outbox. Versions of one report share a thread: the first is new-message, later
+    ones modified-message or retract-message, each with its own bundle and MessageHeader id (what an
+    acknowledgement names)."""
+
+    __tablename__ = "fhir_messages"
+    __table_args__ = (
+        ForeignKeyConstraint(["site_code", "patient_number"], ["patients.site_code", "patients.number"]),
+        UniqueConstraint("thread_id", "version"),
+        Index(None, "status", "sent_at"),
+    )
+
+    bundle_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    header_id: Mapped[str] = mapped_column(String(36), unique=True)
+    thread_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    activity: Mapped[str] = mapped_column(String(24))
+    site_code: Mapped[str] = mapped_column(String(32))
+    patient_number: Mapped[int] = mapped_column(BigInteger)
+    receiver_sor: Mapped[str] = mapped_column(String(32))
+    # [[device, store epoch, seq], ...] of the sets the message carries.
+    sets: Mapped[list[Any]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(String(2000))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(12))
+    ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ack_code: Mapped[str | None] = mapped_column(String(24))
+    ack_detail: Mapped[str | None] = mapped_column(String(2000))
