@@ -115,3 +115,32 @@ def test_devices_page_shows_what_the_register_knows(client):
 def _audit(register):
     with register.read() as session:
         return list(session.scalars(select(AuditEntry)))
+
+
+def test_devices_page_lists_messages_without_an_acknowledgement_without_naming_the_patient(client, filled, tmp_path):
+    import json as json_module
+
+    from tobs.exchange import outbox, parties
+
+    parties.add(filled, {
+        "site": "site-a", "phone": "+45 87 12 34 56",
+        "sender": {"name": "Plejecenter A", "sor": "1144561000016002", "ean": "5790000123117", "producent_id": "KAF"},
+        "staff": {"1001": {"name": "Nina Nurse"}},
+        "gps": [{"name": "Lægehuset", "sor": "52581000016005", "ean": "5790000127092", "ydernummer": "061654"}],
+        "ack_within_min": 60,
+    })
+    old = outbox.send_new(filled, tmp_path / "outbox", site="site-a", patient=102, receiver_sor="52581000016005",
+                          chosen=None, now=datetime.now(timezone.utc) - timedelta(hours=2))
+    fresh = outbox.send_new(filled, tmp_path / "outbox", site="site-a", patient=102,
+                            receiver_sor="52581000016005", chosen=None)
+    login(client, "leader-a")
+    page = client.get("/devices")
+    assert "FHIR-beskeder uden kvittering" in page.text and old.bundle_id in page.text
+    assert fresh.bundle_id not in page.text  # still within the site's 60 minutes
+    assert "Else Jensen" not in page.text and "010150" not in page.text
+    ack = tmp_path / "ack.json"
+    ack.write_text(json_module.dumps({"resourceType": "Bundle", "type": "message", "entry": [{"resource": {
+        "resourceType": "MessageHeader", "id": "x", "eventCoding": {"code": "acknowledgement-message"},
+        "response": {"identifier": old.header_id, "code": "ok"}}}]}), encoding="utf-8")
+    outbox.acknowledge(filled, ack)
+    assert old.bundle_id not in client.get("/devices").text

@@ -271,8 +271,13 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
         if not sites:
             return refuse(request, active, 403, "forbidden")
         rows = devices.device_health(register, [site] if site else list(sites))
+        # MedCom messages that need someone: no acknowledgement in the site's time, or refused. No patient is
+        # shown (a region sees this page): `tobs fhir outbox` on the PC names them.
+        from tobs.exchange.outbox import problems as message_problems
+
+        messages = message_problems(register, sites=[site] if site else list(sites))
         return render(request, "devices.html", account=account, csrf=active.csrf, sites=visible_sites(account),
-                      rows=rows, site=site, site_names=sites, lang=lang_of(request, account))
+                      rows=rows, site=site, site_names=sites, messages=messages, lang=lang_of(request, account))
 
     @app.get("/account", response_class=HTMLResponse)
     def account_page(request: Request, done: str = ""):

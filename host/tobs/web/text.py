@@ -134,6 +134,17 @@ WORDS = {
     "not_recorded": ("ikke registreret endnu", "not recorded yet"),
     "never": ("aldrig", "never"),
     "no_devices": ("Ingen håndholdte er tilmeldt.", "No handhelds are enrolled."),
+    "messages_title": ("FHIR-beskeder uden kvittering", "FHIR messages without an acknowledgement"),
+    "messages_intro": ("MedCom-beskeder til egen læge, der ikke er kvitteret i tide eller er afvist. "
+                       "`tobs fhir outbox` på pc'en viser dem med patient.",
+                       "MedCom messages to the GP not acknowledged in time, or refused. `tobs fhir outbox` on the "
+                       "PC shows them with the patient."),
+    "sent": ("Sendt", "Sent"),
+    "receiver": ("Modtager (SOR)", "Receiver (SOR)"),
+    "activity": ("Aktivitet", "Activity"),
+    "status": ("Status", "Status"),
+    "message": ("Besked", "Message"),
+    "no_ack": ("ingen kvittering", "no acknowledgement"),
     "site": ("Enhed", "Site"),
     "change_password": ("Skift adgangskode", "Change password"),
     "current_password": ("Nuværende adgangskode", "Current password"),
