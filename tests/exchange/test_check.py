@@ -82,3 +82,13 @@ def test_what_is_not_a_tobs_bundle_is_one_sentence(tmp_path):
     assert result.exit_code == 2 and "states no TOBS total" in result.stderr
     result = check(tmp_path / "missing.json")
     assert result.exit_code == 2 and "There is no file" in result.stderr
+
+
+def test_the_demo_message_in_the_docs_validates_and_agrees_with_the_chart():
+    from tobs.exchange.invariants import message_problems
+    from tobs.exchange.validate import bundle_problems
+
+    bundle = load(EXAMPLES / "homecareobservation-demo-patient-104.json")
+    assert bundle_problems(bundle) == [] and message_problems(bundle) == []
+    result = check(EXAMPLES / "homecareobservation-demo-patient-104.json")
+    assert result.exit_code == 0 and "stated TOBS 12, the chart agrees." in result.stdout
