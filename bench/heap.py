@@ -134,7 +134,7 @@ def sync(pico: VirtualPico, expected: int) -> dict:
         if records != expected or end["count"] != expected:
             raise BenchError("PULL sent %d records (E says %d), expected %d" % (records, end["count"], expected))
         seq = end["last_seq"]
-        tag = tobs_protocol.ack_tag(key, bytes.fromhex(pico.uid), seq)
+        tag = tobs_protocol.ack_tag(key, bytes.fromhex(pico.uid), seq, end.get("store_epoch", 0))
         _, ack = link.ask("ACK", seq, tobs_protocol.to_hex(tag))
         if json.loads(ack)["pending"] != 0:
             raise BenchError("records still pending after the acknowledgement: %r" % ack)

@@ -114,13 +114,24 @@ def hmac_sha256(key, message):
     return outer.digest()
 
 
-def record_tag(key, signed_part):
-    return hmac_sha256(key, signed_part)[:TAG_SIZE]
+def _epoch_bytes(store_epoch):
+    # Store epoch 0 is a store made before stores had an identity: its tags stay what they always were, so records
+    # and acknowledgements of a handheld that is only updated still verify.
+    if not 0 <= store_epoch <= 0xFFFFFFFF:
+        raise ValueError("store epoch out of range")
+    return store_epoch.to_bytes(4, "big") if store_epoch else b""
 
 
-def ack_tag(key, device_id, seq):
-    """Authenticates an acknowledgement so only the register holding the key can make a device forget records."""
-    return hmac_sha256(key, b"ACK" + bytes(device_id) + seq.to_bytes(4, "big"))[:TAG_SIZE]
+def record_tag(key, signed_part, store_epoch=0):
+    """The record's tag, bound to the store it was saved in: a record cannot be passed off as one of another store."""
+    return hmac_sha256(key, _epoch_bytes(store_epoch) + bytes(signed_part))[:TAG_SIZE]
+
+
+def ack_tag(key, device_id, seq, store_epoch=0):
+    """Authenticates an acknowledgement so only the register holding the key can make a device forget records; bound
+    to the store, so an acknowledgement for a store that was since wiped frees nothing in the new one."""
+    message = b"ACK" + bytes(device_id) + seq.to_bytes(4, "big") + _epoch_bytes(store_epoch)
+    return hmac_sha256(key, message)[:TAG_SIZE]
 
 
 def to_hex(data):

@@ -102,3 +102,29 @@ def test_the_validator_refuses_what_is_not_fhir(db, tmp_path):
     assert any("code: Field required" in p for p in problems)
     assert any("valueQuantity.value" in p for p in problems)
     assert any("names no entry of the bundle" in p for p in problems)
+
+
+def test_a_reset_stores_sets_with_the_same_numbers_are_other_resources_and_sets_can_name_the_store(db, tmp_path):
+    from datetime import datetime, timezone
+
+    from register_support import DEVICE_A, batch
+
+    from tobs.register.ingest import ingest
+
+    before = tmp_path / "before.json"
+    export(db, before, "--patient", "1")
+    # The handheld's flash was wiped: its new store numbers from 0 again (patient 1 is set 0 of both).
+    register = open_register(db, announce=None)
+    ingest(register, DEVICE_A, batch(DEVICE_A, range(1)), pc_user="nurse", pc_host="pc1",
+           started_at=datetime.now(timezone.utc), store_epoch=0x5EED)
+    register.close()
+    after = tmp_path / "after.json"
+    export(db, after, "--patient", "1")
+    ids_before = {o["id"] for o in observations(load(before))}
+    ids_after = {o["id"] for o in observations(load(after))}
+    assert bundle_problems(load(after)) == []
+    # The old store's resources are unchanged, the new store's set adds six of its own.
+    assert ids_before < ids_after and len(ids_after - ids_before) == 6
+    ambiguous = invoke("fhir", "message", "--db", db, "--site", SITE, "--patient", "1", "--sets", "e6614103e7452d2f:0",
+                       "--to", "123456789012345", "--out", tmp_path / "outbox")
+    assert ambiguous.exit_code != 0 and "more than one store" in ambiguous.output

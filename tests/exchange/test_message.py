@@ -173,3 +173,27 @@ def test_a_wrong_exchange_file_names_the_field(db, tmp_path, field, value, words
     path.write_text(json.dumps({**EXCHANGE, field: value}), encoding="utf-8")
     result = invoke("fhir", "setup", path, "--db", db)
     assert result.exit_code == 2 and words in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_tobs_problems_lists_a_refused_and_an_unacknowledged_message(db, tmp_path):
+    box = tmp_path / "outbox"
+    _, refused = sent_bundle(send(db, box))
+    header = refused["entry"][0]["resource"]["id"]
+    failed = tmp_path / "ack-failed.json"
+    failed.write_text(json.dumps(acknowledgement(header, "fatal-error", "Ukendt ydernummer")), encoding="utf-8")
+    assert invoke("fhir", "ack", failed, "--db", db).exit_code == 0
+    register = open_register(db, announce=None)
+    try:
+        # Sent two days ago and never acknowledged.
+        late = outbox.send_new(register, box, site=SITE, patient=1, receiver_sor=GP_SOR, chosen=None,
+                               now=datetime.now(timezone.utc) - timedelta(days=2))
+    finally:
+        register.close()
+    result = invoke("problems", "--db", db, "--kind", "message", "--json")
+    assert result.exit_code == 0, result.output
+    found = {p["reason"].split()[2]: p["reason"] for p in json.loads(result.stdout)}
+    assert set(found) == {header, late.header_id}
+    assert "refused by the receiver (fatal-error: error value: Ukendt ydernummer)" in found[header]
+    assert "no acknowledgement in the site's time" in found[late.header_id]
+    # Problems name the message, never the patient.
+    assert all("patient" not in text.lower() for text in found.values())

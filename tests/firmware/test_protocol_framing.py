@@ -105,3 +105,20 @@ def test_the_handheld_streams_records_frames_that_are_the_shared_frames_byte_for
         assert frames == [min(count, n) for n in range(RECORDS_PER_FRAME, count + RECORDS_PER_FRAME, RECORDS_PER_FRAME)]
         # Not one record more is read than is sent: the caller's last-seq bookkeeping relies on it.
         assert len(pulled) == count, (count, len(pulled))
+
+
+def test_tags_are_bound_to_the_store_epoch_and_epoch_0_is_the_tag_of_before():
+    key = b"k" * 32
+    device = b"\x01\x02\x03\x04\x05\x06\x07\x08"
+    signed = b"R" * 55
+    # Epoch 0 is exactly the tag every earlier firmware gave: HMAC over the old message alone.
+    assert link.ack_tag(key, device, 10, 0) == link.hmac_sha256(key, b"ACK" + device + (10).to_bytes(4, "big"))[:16]
+    assert link.record_tag(key, signed, 0) == link.hmac_sha256(key, signed)[:16]
+    assert link.ack_tag(key, device, 10, 7) not in (link.ack_tag(key, device, 10), link.ack_tag(key, device, 10, 8))
+    assert link.record_tag(key, signed, 7) not in (link.record_tag(key, signed), link.record_tag(key, signed, 8))
+    for wrong in (-1, 1 << 32):
+        try:
+            link.ack_tag(key, device, 10, wrong)
+        except ValueError:
+            continue
+        raise AssertionError("epoch %d was accepted" % wrong)

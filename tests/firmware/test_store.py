@@ -415,3 +415,40 @@ def test_compaction_makes_a_full_store_take_records_again():
         assert store.append(observation(99)) == 11
     finally:
         remove_tree(folder)
+
+
+def test_a_new_store_gets_an_identity_that_stays_and_a_wiped_one_gets_another():
+    folder = scratch("epoch")
+    store = open_store(folder)
+    epoch = store.epoch
+    assert 0 < epoch <= 0x7FFFFFFF
+    store.append(observation(1))
+    assert open_store(folder).epoch == epoch  # reopened: the same store
+    remove_tree(folder)  # the flash wiped
+    os.mkdir(folder)
+    again = open_store(folder)
+    assert again.epoch not in (0, epoch) and again.next_seq() == 1
+
+
+def test_a_store_from_before_identities_is_epoch_0_and_keeps_it():
+    folder = scratch("epoch-legacy")
+    store = open_store(folder)
+    store.append(observation(1))
+    os.remove(folder + "/epoch")  # what firmware from before store epochs left on the flash
+    legacy = open_store(folder)
+    assert legacy.epoch == 0 and legacy.next_seq() == 2 and legacy.problems == []
+    assert open_store(folder).epoch == 0
+
+
+def test_an_unreadable_identity_becomes_a_new_one_and_says_so():
+    folder = scratch("epoch-damaged")
+    store = open_store(folder)
+    epoch = store.epoch
+    store.append(observation(1))
+    with open(folder + "/epoch", "wb") as f:
+        f.write(b"\xff\xff")
+    damaged = open_store(folder)
+    assert damaged.epoch not in (0, epoch)
+    assert any("store identity unreadable" in p for p in damaged.problems)
+    # Every record is still there, to be synced under the new identity (the register reports the reset).
+    assert damaged.pending_count() == 1

@@ -21,6 +21,7 @@ REQUIRED = {
     "observations": [],
     "export": ["--csv", "-"],
     "patient-info": ["--site", "ward", "--patient", "1", "--name", "A"],
+    "problems": [],
     "serve": [],
     "user add": ["nina", "--role", "admin", "--password-stdin"],
     "user list": [],

@@ -151,7 +151,7 @@ def test_the_stored_observation_keeps_raw_values_and_the_registers_score(enrolle
     sent = record(7, DEVICE_A)
     run(enrolled, DEVICE_A, [sent])
     with enrolled.read() as session:
-        o = session.get(Observation, (DEVICE_A, 7))
+        o = session.get(Observation, (DEVICE_A, 0, 7))
     expected = tobs_core.score(sent["pulse"], sent["resp"], sent["temp_raw"] / 10, sent["sys_bp"], sent["awareness"],
                                sent["temp_site"])
     assert (o.pulse, o.resp, o.temp_raw, o.temp_site, o.sys_bp, o.awareness) == (
@@ -172,7 +172,7 @@ def test_same_seq_with_other_content_is_a_conflict_and_the_original_stays(enroll
     outcome = run(enrolled, DEVICE_A, [changed, record(6, DEVICE_A)])
     assert (outcome.new, outcome.already_had, outcome.conflicts) == (1, 0, 1)
     with enrolled.read() as session:
-        assert session.get(Observation, (DEVICE_A, 5)).pulse == original["pulse"]
+        assert session.get(Observation, (DEVICE_A, 0, 5)).pulse == original["pulse"]
         kept = session.scalars(select(Conflict)).one()
         assert (kept.device_id, kept.seq, kept.content["pulse"]) == (DEVICE_A, 5, original["pulse"] + 1)
         assert kept.content_hash == content_hash(changed)
@@ -187,7 +187,7 @@ def test_a_batch_carrying_one_seq_twice(enrolled):
     outcome = run(enrolled, DEVICE_A, [first, record(3, DEVICE_A), other])
     assert (outcome.new, outcome.already_had, outcome.conflicts) == (1, 1, 1)
     with enrolled.read() as session:
-        assert session.get(Observation, (DEVICE_A, 3)).staff_number == first["staff"]
+        assert session.get(Observation, (DEVICE_A, 0, 3)).staff_number == first["staff"]
 
 
 def test_rejected_records_are_counted_and_kept_with_their_bytes(enrolled):

@@ -103,7 +103,7 @@ def test_a_set_saved_without_its_action_is_missing_until_a_follow_up_names_it(en
     assert (export["action"], export["reason"], export["action_missing"]) == ("5", "3", "0")
     assert export["action_followup_at"] == "2026-11-18T11:09:40Z"
     with enrolled.read() as session:
-        stored = session.get(Observation, (DEVICE_A, 1))
+        stored = session.get(Observation, (DEVICE_A, 0, 1))
         assert stored is not None and (stored.action, stored.action_missing) == (0, True)
 
 

@@ -334,3 +334,33 @@ def test_locked_sqlite_register_leaves_the_device_untouched(pico, tmp_path):
         locker.close()
     result = sync(pico.port, url)
     assert (result.new, hello(pico)["pending"]) == (3, 0)
+
+
+def test_a_wiped_flash_is_a_new_store_and_the_register_says_what_of_the_old_one_never_arrived(
+    pico, enrolled, register_url, monkeypatch
+):
+    first = sync(pico.port, register_url)
+    assert (first.new, first.conflicts) == (3, 0)
+    old_epoch = hello(pico).get("store_epoch")
+    enter(pico, [("204", "92# 19# 387# 147# 4 # 1"), ("205", "93# 19# 387# 147# 4 # 1")])
+    # A sync sees records 4 and 5 and is cut before it pulls them (the cable goes inside the PULL line) ...
+    sync_through(monkeypatch, pico, register_url, cut_out=len(b"\n" + tobs_protocol.command("HELLO")) + 3)
+    assert hello(pico)["pending"] == 2
+    # ... then the flash is wiped (the rp2 port's _boot.py reformats a flash it cannot mount).
+    pico.stop()
+    pico.flash.unlink()
+    pico.start()
+    fresh = hello(pico)
+    assert fresh["store_epoch"] not in (0, old_epoch) and fresh["next_seq"] == 1 and not fresh["enrolled"]
+    key = keys.device_key(enrolled, fresh["device_id"])
+    with Link(pico.port) as link:
+        link.request("ENROLL", "test", key.hex(), expect="A")
+    enter(pico, [("206", "92# 19# 387# 147# 4 # 1")])
+    after = sync(pico.port, register_url)
+    # Seq 1 of the new store is a new set, not a conflict with seq 1 of the old one.
+    assert (after.pulled, after.new, after.conflicts, after.rejected) == (1, 1, 0, 0)
+    assert any("was reset" in s and "records 4–5 of the previous store never arrived" in s
+               for s in after.store_problems), after.store_problems
+    rows = list_observations(enrolled, site="test")
+    assert sorted(r.patient for r in rows) == [201, 202, 203, 206]
+    assert {(r.store_epoch, r.seq) for r in rows if r.patient == 206} == {(fresh["store_epoch"], 1)}

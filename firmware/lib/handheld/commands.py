@@ -184,6 +184,8 @@ class SerialCommands:
             "pending": store.pending_count(),
             "count": store.count(),
             "next_seq": store.next_seq(),
+            "store_epoch": store.epoch,
+            "synced_to": store.acked,
             "boot_count": store.boot_count,
             "ms_since_boot": self.board.ticks_ms(),
             "now": self.board.now(),
@@ -213,20 +215,21 @@ class SerialCommands:
                              (lambda done: progress(done, total)) if progress else None)
         if progress and not sent:
             progress(0, total)
-        self._send("E", {"count": sent, "last_seq": self._last_seq})
+        self._send("E", {"count": sent, "last_seq": self._last_seq, "store_epoch": self.store.epoch})
 
     def _signed(self, first, key):
-        # Records stored before enrolment carry no tag yet; every record leaves the device signed.
+        # Records leave the device signed when they leave, bound to this store's epoch.
+        epoch = self.store.epoch
         for raw in self.store.pending():
             seq = tobs_record.seq_of(raw)
             if seq >= first:
                 self._last_seq = seq
-                yield tobs_record.with_tag(raw, tobs_protocol.record_tag(key, tobs_record.signed_part(raw)))
+                yield tobs_record.with_tag(raw, tobs_protocol.record_tag(key, tobs_record.signed_part(raw), epoch))
 
     def _cmd_ack(self, args):
         seq, tag = int(args[0]), tobs_protocol.from_hex(args[1])
         key = self.key
-        if key is None or tag != tobs_protocol.ack_tag(key, self.board.unique_id(), seq):
+        if key is None or tag != tobs_protocol.ack_tag(key, self.board.unique_id(), seq, self.store.epoch):
             self._send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
             return
         self.store.mark_synced(seq)

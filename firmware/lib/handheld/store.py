@@ -5,6 +5,7 @@
 #   records.bin   RECORD_SIZE records back to back, oldest first, seq strictly increasing
 #   synced        highest seq the register acknowledged (u32 + CRC-32), replaced by write-temp-then-rename
 #   boot          power-up counter (u32 + CRC-32), replaced the same way
+#   epoch         the store's identity (u32 + CRC-32): random, written once when the store is created, never changed
 #   records.new   only while compact() runs: the unacknowledged records, renamed over records.bin when whole
 #
 # Power loss. An append writes one whole record at the end of the log and flushes (and syncs where the
@@ -26,12 +27,14 @@ import struct
 from binascii import crc32
 
 import tobs_record
+from handheld import once
 
 RECORD_SIZE = tobs_record.RECORD_SIZE
 LOG = "records.bin"
 COMPACTING = "records.new"
 SYNCED = "synced"
 BOOT = "boot"
+EPOCH = "epoch"
 
 # Refuse new records while fewer than 8 LittleFS blocks (32 KiB, about 2 % of the Pico's 1.4 MB) would stay
 # free. LittleFS is copy-on-write: every append copies the log's last, partly filled block to a fresh block
@@ -91,6 +94,8 @@ class RecordStore:
         self.torn_bytes = 0  # bytes of an interrupted append at the tail, overwritten by the next append
         if root.rstrip("/") and _size(root) is None:  # "/" (the Pico) always exists
             os.mkdir(root)
+        # The store's identity (see store_epoch.py), read or made once per start by a module that then leaves the heap.
+        self.epoch = once("store_epoch", "open_epoch", self)
         acked = self._read_state(SYNCED)
         # A missing or unreadable marker means nothing was acknowledged: everything is sent again, and the
         # register drops what it already has (device id + seq), which is better than losing a record.

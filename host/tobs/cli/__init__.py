@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from tobs.cli import demo, deploy, device, fhir, register, score, sim, web
+from tobs.cli import demo, deploy, device, fhir, problems, register, score, sim, web
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -25,6 +25,7 @@ app.command()(register.patients)
 app.command()(register.observations)
 app.command()(register.export)
 app.command("patient-info")(register.patient_info)
+app.command()(problems.problems)
 # The web view over the register and what it needs.
 app.command()(web.serve)
 app.add_typer(web.user_app, name="user")

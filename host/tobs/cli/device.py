@@ -48,7 +48,15 @@ def print_sync_summary(result: sync_ops.SyncResult) -> None:
     if result.flagged:
         out.print(f"[yellow]{result.flagged} observations flagged for review (score or clock).[/]")
     for reason in result.rejected_reasons:
-        out.print(f"[red]Rejected:[/] {reason}", highlight=False)
+        out.print(f"[red]Quarantined:[/] {reason} (kept in the register; `tobs problems` lists them)", highlight=False)
+    if result.conflicts:
+        out.print(
+            f"[red]{result.conflicts} conflicts:[/] records whose number the register holds with other content, kept "
+            "aside (`tobs problems` lists them).",
+            highlight=False,
+        )
+    for sentence in result.store_problems:
+        out.print(f"[red]{sentence}[/]", highlight=False)
     if result.clock_set:
         out.print("The handheld's clock is set.")
 

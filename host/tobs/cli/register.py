@@ -88,13 +88,21 @@ def export(
     db: Db = None,
     patient: Patient = None,
     site: Site = None,
+    problems_path: Annotated[
+        Path | None,
+        typer.Option("--problems", help="Also write the register's problems (`tobs problems`) to this CSV."),
+    ] = None,
 ) -> None:
     """Export observations as CSV (columns: device_id, seq, site, patient, staff, measured_at, …, core_id, action,
     reason, action_missing, action_followup_at)."""
     target = Path(csv_path)
     if csv_path != "-" and not target.parent.is_dir():
         fail(f"The folder for {csv_path} does not exist.")
+    if problems_path is not None and not problems_path.parent.is_dir():
+        fail(f"--problems: the folder for {problems_path} does not exist.")
     with using_register(db) as register:
+        if problems_path is not None:
+            _write_problems(register, problems_path, site)
         from tobs.register.audit import patients_in
 
         _audit(register, "csv_export", patients_in(register, patient=patient, site=site), identity=False)
@@ -115,6 +123,31 @@ def export(
             partial.unlink(missing_ok=True)
             raise
     say(f"Exported {count} observations to {csv_path}.")
+
+
+PROBLEM_COLUMNS = ("kind", "site", "device_id", "store_epoch", "first_seq", "last_seq", "count", "found_at", "reason")
+
+
+def _write_problems(register, path: Path, site: str | None) -> None:
+    """The problems beside the export, so a register's export never hides what it refused or missed."""
+    import csv
+
+    from tobs.register import problems
+
+    found = problems.problems(register, sites=None if site is None else [site])
+    partial = path.with_name(path.name + ".part")
+    try:
+        with open(partial, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(PROBLEM_COLUMNS)
+            for p in found:
+                row = p.as_dict()
+                writer.writerow(["" if row[c] is None else row[c] for c in PROBLEM_COLUMNS])
+        partial.replace(path)
+    except OSError as e:
+        partial.unlink(missing_ok=True)
+        fail(f"--problems: cannot write {path}: {e.strerror or e}.")
+    say(f"Wrote {len(found)} problems to {path}.")
 
 
 def patient_info(

@@ -18,8 +18,8 @@ class RecordRow(Protocol):
 
 
 def store_epoch(row: RecordRow) -> int:
-    """The store epoch the record was written in. The register does not record epochs yet; every record it holds
-    is then of the first epoch, 0. This is the one place that reads it."""
+    """The store epoch the record was written in (0 for a store from before stores had an identity). This is the one
+    place that reads it."""
     return int(getattr(row, "store_epoch", 0) or 0)
 
 

@@ -68,7 +68,8 @@ def _put(register: Register, outbox: Path, *, site: str, patient: int, receiver_
 
 
 def send_new(register: Register, outbox: Path, *, site: str, patient: int, receiver_sor: str,
-             chosen: list[tuple[str, int]] | None, comment: str | None = None, now: datetime | None = None) -> Sent:
+             chosen: list[tuple[str, int | None, int]] | None, comment: str | None = None,
+             now: datetime | None = None) -> Sent:
     """A new message; without `chosen` it carries the patient's latest set."""
     sets.patient_identity(register, site, patient)
     rows = sets.sets_of(register, site, patient, chosen, latest=None if chosen else 1)
@@ -97,14 +98,14 @@ def _history(versions: list[FhirMessage]) -> list[message.Version]:
 
 
 def _follow_up(register: Register, outbox: Path, message_id: str, activity: str, *, comment: str | None,
-               chosen: list[tuple[str, int]] | None, now: datetime | None) -> Sent:
+               chosen: list[tuple[str, int | None, int]] | None, now: datetime | None) -> Sent:
     versions = thread_of(register, message_id)
     latest = versions[-1]
     if latest.activity == codes.RETRACTED:
         raise ExchangeError(f"The report of message {message_id} was retracted on "
                             f"{latest.sent_at:%Y-%m-%d %H:%M} UTC; send a new message instead.")
     if chosen is None:
-        chosen = [(d, s) for d, _epoch, s in latest.sets]
+        chosen = [(d, epoch, s) for d, epoch, s in latest.sets]
     rows = sets.sets_of(register, latest.site_code, latest.patient_number, chosen)
     return _put(register, outbox, site=latest.site_code, patient=latest.patient_number,
                 receiver_sor=latest.receiver_sor, rows=rows, thread_id=latest.thread_id,
@@ -113,7 +114,7 @@ def _follow_up(register: Register, outbox: Path, message_id: str, activity: str,
 
 
 def modify(register: Register, outbox: Path, message_id: str, *, comment: str | None = None,
-           chosen: list[tuple[str, int]] | None = None, now: datetime | None = None) -> Sent:
+           chosen: list[tuple[str, int | None, int]] | None = None, now: datetime | None = None) -> Sent:
     """A correction of a sent report (modified-message): the same report and observations, a new version."""
     return _follow_up(register, outbox, message_id, codes.MODIFIED, comment=comment, chosen=chosen, now=now)
 

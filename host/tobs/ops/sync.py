@@ -17,6 +17,7 @@ from tobs.device.link import Link, LinkError
 from tobs.register import checks, clock, keys
 from tobs.register import db as register_db
 from tobs.register import ingest as register_ingest
+from tobs.register import problems as register_problems
 from tobs.shared import tobs_protocol, tobs_record
 
 PULL_MAX = 1_000_000
@@ -34,27 +35,30 @@ class SyncResult:
     acknowledged_to: int | None = None
     clock_set: bool = False
     seconds: float = 0.0
+    store_epoch: int = 0
     rejected_reasons: list[str] = field(default_factory=list)
+    # The handheld's store problems after this sync: gaps, and a reset of its store (English sentences).
+    store_problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def check_record(raw: bytes, key: bytes) -> dict:
+def check_record(raw: bytes, key: bytes, store_epoch: int = 0) -> dict:
     """The decoded record, or one carrying `rejected_reason` (and its raw bytes) when it cannot be trusted."""
     try:
         record = tobs_record.decode(raw)
     except ValueError as e:
         return {"rejected_reason": f"checksum: {e}", "raw": raw}
     signed = bytes(tobs_record.signed_part(raw))
-    if tobs_protocol.record_tag(key, signed) != bytes(record["tag"]):
+    if tobs_protocol.record_tag(key, signed, store_epoch) != bytes(record["tag"]):
         record["rejected_reason"] = "authentication tag does not verify"
         record["raw"] = raw
     record["signed"] = signed  # what the device stored, for the register's duplicate check
     return record
 
 
-def pull(link: Link, key: bytes, progress=None, arrived=None) -> tuple[list[dict], int | None]:
+def pull(link: Link, key: bytes, progress=None, arrived=None, store_epoch: int = 0) -> tuple[list[dict], int | None]:
     """Every unsynced record from the device, checked; and the last sequence number it sent.
 
     arrived(record) is called for each record as it comes in, so the PC's share of the work overlaps the
@@ -68,7 +72,7 @@ def pull(link: Link, key: bytes, progress=None, arrived=None) -> tuple[list[dict
             if len(frame.payload) % size:
                 raise LinkError("A records frame from the handheld had a partial record; nothing was acknowledged.")
             for i in range(0, len(frame.payload), size):
-                record = check_record(frame.payload[i : i + size], key)
+                record = check_record(frame.payload[i : i + size], key, store_epoch)
                 records.append(record)
                 if arrived:
                     arrived(record)
@@ -78,6 +82,8 @@ def pull(link: Link, key: bytes, progress=None, arrived=None) -> tuple[list[dict
             end = frame.json()
             if end["count"] != len(records):
                 raise LinkError("The handheld sent fewer records than it announced; nothing was acknowledged.")
+            if end.get("store_epoch", 0) != store_epoch:
+                raise LinkError("The handheld's store changed during the sync; nothing was acknowledged.")
             return records, end.get("last_seq")
         else:
             raise LinkError(f"Unexpected '{frame.kind}' frame during the pull; nothing was acknowledged.")
@@ -116,9 +122,15 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
     key = keys.device_key(register, device_id)
     if key is None:
         raise LinkError(f"Handheld {device_id} is not enrolled in this register: run `tobs enroll --site SITE`.")
-    result = SyncResult(device_id=device_id)
+    # Firmware from before store epochs has one store, epoch 0, and says nothing of it.
+    epoch = hello.get("store_epoch", 0)
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch <= 0xFFFFFFFF:
+        raise LinkError("The handheld's HELLO named an impossible store; nothing was pulled.")
+    pc_host = socket.gethostname()
+    register_problems.record_sighting(register, keys.normalize_device_id(device_id), hello, pc_host)
+    result = SyncResult(device_id=device_id, store_epoch=epoch)
     host_now = time.time()
-    batch = checks.Batch(device_id)
+    batch = checks.Batch(device_id, epoch)
 
     def arrived(record: dict) -> None:
         # Place its time and check and re-score it now, while the handheld is still sending.
@@ -127,7 +139,7 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
         )
         batch.add(record)
 
-    records, last_seq = pull(link, key, progress, arrived)
+    records, last_seq = pull(link, key, progress, arrived, store_epoch=epoch)
     result.pulled = len(records)
     good = [r for r in records if "rejected_reason" not in r]
     if records and not good:
@@ -140,7 +152,7 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
         device_id,
         records,
         pc_user=getpass.getuser(),
-        pc_host=socket.gethostname(),
+        pc_host=pc_host,
         started_at=datetime.now(timezone.utc),
         batch=batch,
     )
@@ -149,9 +161,12 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
     result.rejected_reasons = sorted({r["rejected_reason"] for r in records if "rejected_reason" in r})
     # The transaction has committed: now, and only now, may the device forget these records.
     if last_seq is not None:
-        tag = tobs_protocol.ack_tag(key, tobs_protocol.from_hex(device_id), last_seq)
+        tag = tobs_protocol.ack_tag(key, tobs_protocol.from_hex(device_id), last_seq, epoch)
         link.request("ACK", last_seq, tobs_protocol.to_hex(tag), expect="A")
         result.acknowledged_to = last_seq
+    with register.read() as session:
+        found = register_problems.store_problems(session, batch.device_id, None)
+    result.store_problems = [p.reason for p in found]
     if set_clock:
         link.request("TIME", int(time.time()), expect="T")
         result.clock_set = True

@@ -238,8 +238,9 @@ class Batch:
     by seq (one sequence for both: the device numbers every record it stores), in-batch duplicates and conflicts,
     and rejected records. Pure computation; ingest() then stores it in one transaction."""
 
-    def __init__(self, device_id_hex: str):
+    def __init__(self, device_id_hex: str, store_epoch: int = 0):
         self.device_id = normalize_device_id(device_id_hex)
+        self.store_epoch = store_epoch  # every record of one sync comes from the one store the handheld has
         self._device_bytes = bytes.fromhex(self.device_id)
         self.rejected: list[Rejected] = []
         self.by_seq: dict[int, dict[str, Any]] = {}
@@ -260,6 +261,7 @@ class Batch:
         if isinstance(row, str):
             self.rejected.append(rejected_record(record, row))
             return
+        row["store_epoch"] = self.store_epoch
         first = self.by_seq.get(row["seq"]) or self.follow_ups.get(row["seq"])
         if first is None:
             (self.follow_ups if follow_up else self.by_seq)[row["seq"]] = row

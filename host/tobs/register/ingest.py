@@ -45,6 +45,7 @@ def ingest(
     pc_host: str,
     started_at: datetime,
     batch: Batch | None = None,
+    store_epoch: int | None = None,
 ) -> IngestResult:
     """Store one sync's records from one device in one transaction, with its audit row.
 
@@ -57,16 +58,19 @@ def ingest(
     RegisterUnavailable.
 
     A sync that has already fed its records to a Batch while they arrived passes it as `batch` (records is then
-    not read again): the checking and re-scoring happened while the handheld was still sending."""
+    not read again): the checking and re-scoring happened while the handheld was still sending. store_epoch names the
+    handheld's store the records come from (the batch's, when one is passed)."""
     if started_at.tzinfo is None:
         raise ValueError("started_at must carry a time zone")
     if batch is None:
-        batch = Batch(device_id_hex)
+        batch = Batch(device_id_hex, store_epoch or 0)
         for record in records:
             batch.add(record)
     elif batch.device_id != normalize_device_id(device_id_hex):
         raise ValueError("the batch was made for another device")
-    device_id = batch.device_id
+    elif store_epoch is not None and batch.store_epoch != store_epoch:
+        raise ValueError("the batch was made for another store")
+    device_id, store_epoch = batch.device_id, batch.store_epoch
     rejected, by_seq, source = batch.rejected, batch.by_seq, batch.source
     in_batch_duplicates, in_batch_conflicts = batch.in_batch_duplicates, batch.in_batch_conflicts
     rows = [by_seq[seq] for seq in sorted(by_seq)]  # one order for every PC: concurrent writers cannot deadlock
@@ -79,7 +83,8 @@ def ingest(
         site = device.site_code
         now = datetime.now(timezone.utc)
         log = SyncLog(
-            device_id=device_id, pc_user=pc_user[:100], pc_host=pc_host[:255], started_at=started_at,
+            device_id=device_id, store_epoch=store_epoch, pc_user=pc_user[:100], pc_host=pc_host[:255],
+            started_at=started_at,
             finished_at=None, new=0, already_had=0, conflicts=0, rejected=0, flagged=0,
         )
         session.add(log)
@@ -104,16 +109,16 @@ def ingest(
         )
         # One sequence numbers both kinds on the device: a seq the other table holds already is a conflict, never a
         # second record with that number.
-        other_kind = _stored(session, FollowUp, device_id, list(by_seq))
-        other_kind.update(_stored(session, Observation, device_id, list(batch.follow_ups)))
+        other_kind = _stored(session, FollowUp, device_id, store_epoch, list(by_seq))
+        other_kind.update(_stored(session, Observation, device_id, store_epoch, list(batch.follow_ups)))
         for table, kind in ((Observation, rows), (FollowUp, follow_ups)):
             insert_ignoring_existing(
                 session,
                 table,
                 [dict(r, site_code=site, sync_id=log.id, received_at=now) for r in kind if r["seq"] not in other_kind],
             )
-        stored = _stored(session, Observation, device_id, list(by_seq))
-        stored.update(_stored(session, FollowUp, device_id, list(batch.follow_ups)))
+        stored = _stored(session, Observation, device_id, store_epoch, list(by_seq))
+        stored.update(_stored(session, FollowUp, device_id, store_epoch, list(batch.follow_ups)))
 
         new = flagged = 0
         already_had = in_batch_duplicates
@@ -135,7 +140,7 @@ def ingest(
             Conflict,
             [
                 {
-                    "device_id": device_id, "seq": seq, "content_hash": digest,
+                    "device_id": device_id, "store_epoch": store_epoch, "seq": seq, "content_hash": digest,
                     "content": jsonable({k: v for k, v in content.items() if k != "raw"}),
                     "sync_id": log.id, "received_at": now,
                 }
@@ -147,7 +152,8 @@ def ingest(
             RejectedRecord,
             [
                 {
-                    "device_id": device_id, "seq": r.seq, "reason": r.reason, "raw": r.raw, "content": r.content,
+                    "device_id": device_id, "store_epoch": store_epoch, "seq": r.seq, "reason": r.reason,
+                    "raw": r.raw, "content": r.content,
                     "content_hash": r.content_hash, "sync_id": log.id, "received_at": now,
                 }
                 for r in rejected
@@ -162,13 +168,13 @@ def ingest(
     return register.run_write(work)
 
 
-def _stored(session: Session, table: type[Observation] | type[FollowUp], device_id: str,
+def _stored(session: Session, table: type[Observation] | type[FollowUp], device_id: str, store_epoch: int,
             seqs: list[int]) -> dict[int, tuple[str, int]]:
-    """seq -> (content hash, sync id) of those of seqs the table holds for the device."""
+    """seq -> (content hash, sync id) of those of seqs the table holds for the device's store."""
     found: dict[int, tuple[str, int]] = {}
     for chunk in _chunks(seqs):
         query = select(table.seq, table.content_hash, table.sync_id).where(
-            table.device_id == device_id, table.seq.in_(chunk)
+            table.device_id == device_id, table.store_epoch == store_epoch, table.seq.in_(chunk)
         )
         for seq, digest, sync_id in session.execute(query):
             found[seq] = (digest, sync_id)

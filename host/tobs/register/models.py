@@ -117,6 +117,8 @@ class SyncLog(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    # The store the handheld synced from (see Observation.store_epoch).
+    store_epoch: Mapped[int] = mapped_column(BigInteger, server_default="0")
     pc_user: Mapped[str] = mapped_column(String(100))
     pc_host: Mapped[str] = mapped_column(String(255))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -126,6 +128,25 @@ class SyncLog(Base):
     conflicts: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[int] = mapped_column(Integer)
     flagged: Mapped[int] = mapped_column(Integer)
+
+
+class StoreSighting(Base):
+    """What a handheld's HELLO said about its store, each time a PC asked, written before the records are pulled, so
+    that it stays even when the sync then fails: next_seq - 1 is the newest record the store had made, synced_to the
+    newest it had been told the register holds. They tell a gap (a number below synced_to the register does not hold
+    was lost after its acknowledgement) and, once the flash is wiped, which records of the old store never arrived."""
+
+    __tablename__ = "store_sightings"
+    __table_args__ = (Index(None, "device_id", "store_epoch"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    store_epoch: Mapped[int] = mapped_column(BigInteger)
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    synced_to: Mapped[int | None] = mapped_column(BigInteger)  # None from firmware that does not say
+    pending: Mapped[int] = mapped_column(BigInteger)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pc_host: Mapped[str] = mapped_column(String(255))
 
 
 class Observation(Base):
@@ -140,6 +161,9 @@ class Observation(Base):
     )
 
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), primary_key=True)
+    # The identity of the handheld's record store, made with it: a wiped flash starts a new store whose numbers
+    # start at 1 again, so one set is (device, store_epoch, seq). 0 is a store made before stores had one.
+    store_epoch: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default="0")
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     site_code: Mapped[str] = mapped_column(String(32))
     patient_number: Mapped[int] = mapped_column(BigInteger)
@@ -194,10 +218,12 @@ class FollowUp(Base):
     __table_args__ = (
         ForeignKeyConstraint(["site_code", "patient_number"], ["patients.site_code", "patients.number"]),
         ForeignKeyConstraint(["site_code", "staff_number"], ["staff.site_code", "staff.number"]),
-        Index(None, "device_id", "observation_seq"),
+        Index(None, "device_id", "store_epoch", "observation_seq"),
     )
 
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), primary_key=True)
+    # Of the same store as the observation it names (a follow-up never crosses a wiped flash).
+    store_epoch: Mapped[int] = mapped_column(BigInteger, primary_key=True, server_default="0")
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     observation_seq: Mapped[int] = mapped_column(BigInteger)
     site_code: Mapped[str] = mapped_column(String(32))
@@ -224,10 +250,11 @@ class Conflict(Base):
     """A record whose (device, seq) the register already holds with other content: kept aside, never merged."""
 
     __tablename__ = "conflicts"
-    __table_args__ = (UniqueConstraint("device_id", "seq", "content_hash"),)
+    __table_args__ = (UniqueConstraint("device_id", "store_epoch", "seq", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    store_epoch: Mapped[int] = mapped_column(BigInteger, server_default="0")
     seq: Mapped[int] = mapped_column(BigInteger)
     content_hash: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -243,6 +270,7 @@ class RejectedRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"))
+    store_epoch: Mapped[int] = mapped_column(BigInteger, server_default="0")
     seq: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(500))
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -83,6 +83,7 @@ class ObservationRow:
     core_id: str
     action: int
     reason: int = 0
+    store_epoch: int = 0  # the handheld's store the set was saved in: (device_id, store_epoch, seq) names it
     action_missing: bool = False
     action_followup_at: datetime | None = None  # when a follow-up recorded the action, if one did
     action_followup_staff: int | None = None
@@ -104,28 +105,38 @@ class ObservationRow:
 def _with_follow_up(query: Select) -> Select:
     """The observations of query, each with the newest follow-up that names it (or None)."""
     newest = (
-        select(FollowUp.device_id, FollowUp.observation_seq, func.max(FollowUp.seq).label("seq"))
-        .group_by(FollowUp.device_id, FollowUp.observation_seq)
+        select(FollowUp.device_id, FollowUp.store_epoch, FollowUp.observation_seq, func.max(FollowUp.seq).label("seq"))
+        .group_by(FollowUp.device_id, FollowUp.store_epoch, FollowUp.observation_seq)
         .subquery()
     )
     return query.add_columns(FollowUp).outerjoin(
-        newest, (newest.c.device_id == Observation.device_id) & (newest.c.observation_seq == Observation.seq)
-    ).outerjoin(FollowUp, (FollowUp.device_id == newest.c.device_id) & (FollowUp.seq == newest.c.seq))
+        newest,
+        (newest.c.device_id == Observation.device_id) & (newest.c.store_epoch == Observation.store_epoch)
+        & (newest.c.observation_seq == Observation.seq),
+    ).outerjoin(
+        FollowUp,
+        (FollowUp.device_id == newest.c.device_id) & (FollowUp.store_epoch == newest.c.store_epoch)
+        & (FollowUp.seq == newest.c.seq),
+    )
 
 
-def later_actions(session: Session, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], FollowUp]:
-    """(device_id, seq) of observations -> the newest follow-up that records an action for each, where one does."""
-    by_device: dict[str, list[int]] = {}
-    for device_id, seq in keys:
-        by_device.setdefault(device_id, []).append(seq)
-    found: dict[tuple[str, int], FollowUp] = {}
-    for device_id, seqs in by_device.items():
+def later_actions(
+    session: Session, keys: Iterable[tuple[str, int, int]]
+) -> dict[tuple[str, int, int], FollowUp]:
+    """(device_id, store_epoch, seq) of observations -> the newest follow-up that records an action for each, where
+    one does."""
+    by_store: dict[tuple[str, int], list[int]] = {}
+    for device_id, epoch, seq in keys:
+        by_store.setdefault((device_id, epoch), []).append(seq)
+    found: dict[tuple[str, int, int], FollowUp] = {}
+    for (device_id, epoch), seqs in by_store.items():
         for start in range(0, len(seqs), 500):
             query = select(FollowUp).where(
-                FollowUp.device_id == device_id, FollowUp.observation_seq.in_(seqs[start : start + 500])
+                FollowUp.device_id == device_id, FollowUp.store_epoch == epoch,
+                FollowUp.observation_seq.in_(seqs[start : start + 500]),
             ).order_by(FollowUp.seq)
             for later in session.scalars(query):
-                found[(later.device_id, later.observation_seq)] = later  # the newest wins
+                found[(later.device_id, later.store_epoch, later.observation_seq)] = later  # the newest wins
     return found
 
 
@@ -175,7 +186,8 @@ def list_patients(register: Register, *, site: str | None = None) -> list[Patien
 def _row(o: Observation, later: FollowUp | None) -> ObservationRow:
     action, reason, missing = _action(o, later)
     return ObservationRow(
-        device_id=o.device_id, seq=o.seq, site=o.site_code, patient=o.patient_number, staff=o.staff_number,
+        device_id=o.device_id, seq=o.seq, store_epoch=o.store_epoch, site=o.site_code, patient=o.patient_number,
+        staff=o.staff_number,
         measured_at=o.measured_at, clock_quality=o.clock_quality, pulse=o.pulse, resp=o.resp, temp_raw=o.temp_raw,
         temp_site=o.temp_site, temp_scored=o.temp_scored, sys_bp=o.sys_bp, awareness=o.awareness,
         points={name: getattr(o, f"{name}_pts") for name in tobs_core.PARAMETERS}, total=o.total,

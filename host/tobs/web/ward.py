@@ -70,7 +70,7 @@ def ward_board(register: Register, site: str, *, now: datetime | None = None, la
     ranked = (
         select(
             Observation.patient_number, Observation.measured_at, Observation.total, Observation.action,
-            Observation.device_id, Observation.seq,
+            Observation.device_id, Observation.store_epoch, Observation.seq,
             Observation.config_id, Observation.pulse_pts, Observation.resp_pts, Observation.temp_pts,
             Observation.sys_bp_pts, Observation.awareness_pts,
             func.row_number().over(
@@ -95,10 +95,10 @@ def ward_board(register: Register, site: str, *, now: datetime | None = None, la
                 found.append((row, None))
             elif found and found[-1][0].patient_number == row.patient_number:
                 found[-1] = (found[-1][0], row.total)
-        later = later_actions(session, [(row.device_id, row.seq) for row, _ in found])
+        later = later_actions(session, [(row.device_id, row.store_epoch, row.seq) for row, _ in found])
     rows = []
     for row, previous_total in found:
-        recorded = later.get((row.device_id, row.seq))
+        recorded = later.get((row.device_id, row.store_epoch, row.seq))
         rows.append(_board_row(row, previous_total, book, lang, row.action if recorded is None else recorded.action))
     rows.sort(key=lambda r: (not r.escalation_missing, _DUE_ORDER[r.due_state(now)], -r.band.index, -r.total,
                              r.patient))
@@ -152,12 +152,12 @@ def patient_record(register: Register, site: str, number: int, *, lang: str = "d
             .where(Observation.site_code == site, Observation.patient_number == number)
             .order_by(Observation.measured_at.asc().nulls_first(), Observation.device_id, Observation.seq)
         ).all()
-        later = later_actions(session, [(o.device_id, o.seq) for o in observations])
+        later = later_actions(session, [(o.device_id, o.store_epoch, o.seq) for o in observations])
     sets = []
     for o in observations:
         guidance = book.get(o.config_id)
         band = guidance.band_for(o.total, _any_three(o))
-        recorded = later.get((o.device_id, o.seq))
+        recorded = later.get((o.device_id, o.store_epoch, o.seq))
         action, reason = (o.action, o.reason) if recorded is None else (recorded.action, recorded.reason)
         sets.append(PatientSet(o, band, action, guidance.action_label(action, lang),
                                guidance.reason_label(reason, lang), guidance.known))

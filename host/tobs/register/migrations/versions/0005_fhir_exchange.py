@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-# Rechained onto whatever head main has: 0004 (the store epoch) revises 0003 when it lands.
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
