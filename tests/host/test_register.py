@@ -425,3 +425,26 @@ def test_name_and_cpr_live_only_on_the_pc(enrolled):
     # Nothing a device could receive carries the name: the export and the record format have no such field.
     assert "name" not in EXPORT_COLUMNS and "cpr" not in EXPORT_COLUMNS
     assert "name" not in tobs_record.decode(encoded(fields(1), 1))
+
+
+def test_a_new_register_file_and_its_folder_are_owner_only(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from tobs.register import db as register_db
+
+    monkeypatch.setattr(register_db, "default_path", lambda: tmp_path / "data" / "tobs" / "register.sqlite3")
+    old = os.umask(0o022)  # what most machines have: files 0644 unless the program says otherwise
+    try:
+        register = open_register(None, announce=None)
+        enroll_device(register, DEVICE_A, "test")  # a write, so SQLite makes its -wal file too
+        register.close()
+    finally:
+        os.umask(old)
+    made = tmp_path / "data" / "tobs"
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    for path in made.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    explicit = tmp_path / "elsewhere.sqlite3"
+    open_register(str(explicit), announce=None).close()
+    assert stat.S_IMODE(explicit.stat().st_mode) == 0o600

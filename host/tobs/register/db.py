@@ -4,6 +4,7 @@ migrations) and run transactions on it. Every other module reaches the database 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -246,6 +247,17 @@ def _upgrade(session: Session, register: Register) -> None:
         config.attributes.pop("connection", None)
 
 
+def _create_owner_only(path: Path) -> None:
+    """Create the empty SQLite file readable by its owner only, before SQLite does (it would take the umask, 0644 on
+    most machines). SQLite gives its -wal, -shm and -journal files the database file's permissions."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # another PC or process created it in the meantime: it made it the same way
+    except OSError as e:
+        raise RegisterUnavailable(f"The register {path} cannot be opened: {e.strerror or e}.") from e
+
+
 def open_register(
     url: str | None = None,
     *,
@@ -264,7 +276,9 @@ def open_register(
             created = path
             if url is None:
                 # Only the default location's folder is made for the user; an explicit path must already have one.
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # Owner-only: the register holds CPR numbers and device keys.
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_owner_only(path)
     engine = _make_engine(resolved, timeout)
     register = Register(
         engine=engine,
