@@ -20,8 +20,9 @@ def pytest_addoption(parser):
     # Here rather than in tests/hil so that `pytest tests --device PORT` works as well as `pytest tests/hil ...`.
     parser.addoption(
         "--device",
-        default="sim",
-        help="hardware-in-the-loop target: 'sim' (the virtual Pico, default) or a Pico's serial port",
+        default=None,
+        help="hardware-in-the-loop target: 'sim' (the virtual Pico), 'rp2040' (the emulated RP2040 running the "
+        "official MicroPython image) or a Pico's serial port; without it the suite runs on both virtual targets",
     )
 
 

@@ -13,6 +13,7 @@ from tools_support import ROOT, tool
 
 from tobs import firmware
 from tobs.device.link import Link, LinkError
+from tobs.device.rp2040_pico import RP2040Pico
 from tobs.device.ssd1306_emulator import SSD1306Emulator
 from tobs.device.virtual_pico import VirtualPico
 from tobs.ops.deploy import DeployResult, deploy
@@ -161,6 +162,43 @@ class SimTarget(Target):
     def reset(self) -> None:
         self.pico.restart()
         self.hello()
+
+    def power_cut(self) -> None:
+        self.pico.kill()
+
+    def stop(self) -> None:
+        self.pico.stop()
+
+
+class RP2040Target(Target):
+    """The emulated RP2040 with the official MicroPython image, started on a blank flash (the first boot's
+    `_boot.py` formats it): deploy, enrol and sync go through its USB serial pty as they go to a Pico, keys on the
+    keypad matrix, screen from the SSD1306 decoded off its I2C pins, reset = pull the power and power on again.
+    The firmware's board_pico.py runs unchanged."""
+
+    kind = "rp2040"
+
+    def __init__(self, run_dir: Path):
+        self.pico = RP2040Pico(run_dir)
+        self.pico.start()
+        self.port = self.pico.port
+
+    def deploy(self, test_build: bool = True) -> DeployResult:
+        # The first boot of the new image compiles nothing (the .mpy are built on the PC) but runs at the emulator's
+        # pace: it may take longer than a Pico's 30 s to answer HELLO after the reset.
+        return deploy(self.port, firmware=self.firmware, test_build=test_build, timeout=180)
+
+    def press(self, keys: str) -> None:
+        self.pico.press(keys)
+
+    def screen(self) -> list[str]:
+        return self.pico.screen.text_lines()
+
+    def reset(self) -> None:
+        if self.pico.powered:
+            self.pico.kill()
+        self.pico.start(timeout=120)
+        self.hello(timeout=120)
 
     def power_cut(self) -> None:
         self.pico.kill()

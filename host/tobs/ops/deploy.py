@@ -173,9 +173,11 @@ def _mpremote(
     timeout: float,
     answer_timeout: float | None = None,
     on_line: Callable[[str], None] | None = None,
+    stall: float | None = None,
 ) -> _Run:
     """Run `mpremote connect PORT resume ARGS...`, stopping it after `timeout` s, or after `answer_timeout` s
-    without a line of output (mpremote itself waits for ever on a port where nothing answers).
+    without a line of output (mpremote itself waits for ever on a port where nothing answers), or after `stall` s
+    without a new line once output has begun (a copy that is still moving file by file is not stopped).
 
     `resume`: no soft reset on connecting (on the unix port a soft reset ends the process; on a Pico it would be
     pointless), and the session continues at the REPL the app handed over."""
@@ -185,6 +187,7 @@ def _mpremote(
         raise DeployError(str(e)) from e
     env = dict(os.environ, PYTHONUNBUFFERED="1")  # its "cp" lines must arrive as they happen, for the progress
     out: list[str] = []
+    last_line = [time.monotonic()]
     stopped: list[bool] = []  # [silent] once the watchdog has killed it
 
     def watchdog(proc: subprocess.Popen) -> None:
@@ -192,7 +195,8 @@ def _mpremote(
         while proc.poll() is None:
             waited = time.monotonic() - started
             silent = answer_timeout is not None and not out and waited > answer_timeout
-            if silent or waited > timeout:
+            stalled = stall is not None and out and time.monotonic() - last_line[0] > stall
+            if silent or stalled or (stall is None and waited > timeout):
                 stopped.append(silent)
                 proc.kill()
                 return
@@ -203,6 +207,7 @@ def _mpremote(
         threading.Thread(target=watchdog, args=(proc,), daemon=True, name="mpremote-watchdog").start()
         assert proc.stdout is not None
         for line in proc.stdout:
+            last_line[0] = time.monotonic()
             out.append(line)
             if on_line is not None:
                 on_line(line.rstrip("\n"))
@@ -340,8 +345,13 @@ def _copy(port: str, built, target: Target, need, stale, copy, data_names, progr
         if line.startswith("cp ") and " :" in line:
             current.append(by_remote.get(line.rsplit(" :", 1)[1], line))
 
-    size = sum(f.local.stat().st_size for f in copy)
-    run = _mpremote(port, args, timeout=60 + size / 2000, answer_timeout=_REPL_ANSWER_S * 2, on_line=on_line)
+    # mpremote prints a line as each file is in place: a copy is stopped only when no file has arrived for as long
+    # as the largest should take at 2 KB/s (and a minute), so a slow target (the emulated RP2040, a loaded PC)
+    # that keeps moving finishes.
+    largest = max((f.local.stat().st_size for f in copy), default=0)
+    run = _mpremote(
+        port, args, timeout=0, answer_timeout=_REPL_ANSWER_S * 2, on_line=on_line, stall=60 + largest / 2000
+    )
     if run.code != 0:
         raise DeployError(f"Copying the firmware failed ({run.message()}); run tobs deploy again.")
     return _parse_probe(run.out, port)
