@@ -25,6 +25,8 @@ SYNCED = 6  # of them acknowledged, so a compaction drops six and copies six
 MARKER = b"made before the cuts; a reformat would remove it\n"
 GAP_MS = 100  # main.py sleeps this long between consuming /op and the operation: the window starts after it
 UID = "e661a4d41723262b"
+# The store and what it imports, as the deploy lays them out in /lib.
+STORE_FILES = ("handheld/__init__.py", "handheld/store.py", "handheld/store_epoch.py", "tobs_record.py", "tobs_core.py")
 
 # The record fields as the app fills them (bench/store.py's), one record per seq.
 FIELDS_PY = """import tobs_record
@@ -50,7 +52,7 @@ except OSError:
 if op:
     os.remove('/op')
     time.sleep_ms(%d)
-    from store import RecordStore
+    from handheld.store import RecordStore
     from fields import fields
     s = RecordStore('/')
     if op == 'save':
@@ -63,7 +65,7 @@ if op:
 
 PREPARE = """import sys
 sys.path.insert(0, '/lib')
-from store import RecordStore
+from handheld.store import RecordStore
 from fields import fields
 s = RecordStore('/')
 for i in range(%d):
@@ -83,7 +85,7 @@ try:
         marker = f.read()
 except OSError:
     marker = b''
-from store import RecordStore
+from handheld.store import RecordStore
 s = RecordStore('/')
 seqs = [r['seq'] for r in s.records()]
 print('CHECK' + json.dumps({'marker': marker == %r, 'count': s.count(), 'pending': s.pending_count(),
@@ -123,34 +125,13 @@ def prepare(work: Path) -> dict[str, Path]:
     pico.start()
     try:
         port = pico.port
-        mpremote(port, "fs", "mkdir", ":lib")
-        mpremote(
-            port,
-            "fs",
-            "cp",
-            str(ROOT / "firmware/lib/handheld/store.py"),
-            ":lib/store.py",
-            "+",
-            "fs",
-            "cp",
-            str(ROOT / "firmware/lib/tobs_record.py"),
-            ":lib/tobs_record.py",
-            "+",
-            "fs",
-            "cp",
-            str(ROOT / "firmware/lib/tobs_core.py"),
-            ":lib/tobs_core.py",
-            "+",
-            "fs",
-            "cp",
-            str(lib / "fields.py"),
-            ":lib/fields.py",
-            "+",
-            "fs",
-            "cp",
-            str(work / "main.py"),
-            ":main.py",
-        )
+        mpremote(port, "fs", "mkdir", ":lib", "+", "fs", "mkdir", ":lib/handheld")
+        copies = [(ROOT / "firmware/lib" / name, ":lib/" + name) for name in STORE_FILES]
+        copies += [(lib / "fields.py", ":lib/fields.py"), (work / "main.py", ":main.py")]
+        chain = []
+        for source, target in copies:
+            chain += ["+", "fs", "cp", str(source), target]
+        mpremote(port, *chain[1:])
         out = mpremote(port, "exec", PREPARE)
         if "prepared %d %d" % (RECORDS, RECORDS - SYNCED) not in out:
             raise RuntimeError("preparing the store failed: " + out)
