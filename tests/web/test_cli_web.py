@@ -56,4 +56,4 @@ def test_site_config_add_makes_its_bands_known(filled, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     refused = run("site-config", "add", broken, "--db", db)
-    assert refused.exit_code == 2 and "not a JSON file" in refused.output
+    assert refused.exit_code == 2 and "is not JSON" in refused.output

@@ -6,8 +6,10 @@ from __future__ import annotations
 import typer
 
 from tobs.cli import demo, deploy, device, fhir, problems, register, score, sim, web
+from tobs.cli.entry import GuardedGroup
 
 app = typer.Typer(
+    cls=GuardedGroup,  # every way a command line ends becomes an exit code and at most one sentence
     no_args_is_help=True,
     add_completion=False,
     help="TOBS early-warning score: decision support, not diagnosis.",
@@ -37,4 +39,4 @@ app.add_typer(fhir.fhir_app, name="fhir")
 
 
 def main() -> None:
-    app()
+    typer.main.get_command(app).main(prog_name="tobs")

@@ -15,6 +15,7 @@ from rich.markup import escape
 from tobs.device.link import LinkError
 from tobs.firmware import FirmwareError
 from tobs.register.db import Register, RegisterError, RegisterUnavailable, open_register
+from tobs.register.keys import checked_site_code
 
 out = Console()
 err = Console(stderr=True)
@@ -39,8 +40,43 @@ Port = Annotated[
     typer.Option("--port", help="The handheld's serial port (a virtual one's too); found by its USB IDs if left out."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-Site = Annotated[str | None, typer.Option("--site", help="Only this site (its code).")]
-Patient = Annotated[int | None, typer.Option("--patient", help="Only this local patient number.")]
+
+# A local patient number is what the handheld records: an unsigned 32-bit number.
+PATIENT_MAX = 0xFFFFFFFF
+# Counts (--limit and the like): far above any register, far below what a database's integers hold.
+COUNT_MAX = 2**31 - 1
+
+
+def site_code(value: str | None) -> str | None:
+    """--site: a site code as the register stores it; anything else can match nothing and is refused by name."""
+    if value is None:
+        return None
+    try:
+        return checked_site_code(value)
+    except RegisterError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
+def file_name(value: str | None) -> str | None:
+    """An output file option: an empty name is refused here (it would otherwise be the current folder)."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("give a file name (or - for standard output), not an empty string.")
+    return value
+
+
+Site = Annotated[str | None, typer.Option("--site", callback=site_code, help="Only this site (its code).")]
+SiteRequired = Annotated[str, typer.Option("--site", callback=site_code, help="The site (its code).")]
+Patient = Annotated[
+    int | None, typer.Option("--patient", min=0, max=PATIENT_MAX, help="Only this local patient number.")
+]
+PatientRequired = Annotated[
+    int, typer.Option("--patient", min=0, max=PATIENT_MAX, help="The local patient number.")
+]
+ShowCpr = Annotated[
+    bool,
+    typer.Option("--show-cpr", help="Show whole CPR numbers (otherwise only the birth date part, DDMMYY-****); "
+                 "the audit log records that they were shown."),
+]
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -10,7 +10,21 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tobs.cli.options import Db, Json, Patient, Site, fail, out, say, using_register
+from tobs import files
+from tobs.cli.options import (
+    COUNT_MAX,
+    Db,
+    Json,
+    Patient,
+    PatientRequired,
+    Site,
+    SiteRequired,
+    fail,
+    file_name,
+    out,
+    say,
+    using_register,
+)
 from tobs.register import queries
 from tobs.shared import tobs_labels
 
@@ -60,7 +74,8 @@ def _action(o: queries.ObservationRow) -> str:
 
 
 def observations(db: Db = None, patient: Patient = None, site: Site = None,
-                 limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+                 limit: Annotated[int | None, typer.Option("--limit", min=1, max=COUNT_MAX,
+                                                           help="At most this many.")] = None,
                  as_json: Json = False) -> None:
     """List observations, newest first, with the register's own score, the action taken (code/reason code, or
     missing) and any flags."""
@@ -84,7 +99,8 @@ def observations(db: Db = None, patient: Patient = None, site: Site = None,
 
 
 def export(
-    csv_path: Annotated[str, typer.Option("--csv", help="CSV file to write, or - for standard output.")],
+    csv_path: Annotated[str, typer.Option("--csv", callback=file_name,
+                                          help="CSV file to write (owner-only), or - for standard output.")],
     db: Db = None,
     patient: Patient = None,
     site: Site = None,
@@ -96,6 +112,8 @@ def export(
     """Export observations as CSV (columns: device_id, seq, site, patient, staff, measured_at, …, core_id, action,
     reason, action_missing, action_followup_at)."""
     target = Path(csv_path)
+    if csv_path != "-" and target.is_dir():
+        fail(f"--csv {csv_path} is a folder: give a file name in it.")
     if csv_path != "-" and not target.parent.is_dir():
         fail(f"The folder for {csv_path} does not exist.")
     if problems_path is not None and not problems_path.parent.is_dir():
@@ -113,7 +131,8 @@ def export(
         partial = target.with_name(target.name + ".part")
         try:
             # Written beside the target and renamed, so a failed export never leaves half a file under its name.
-            with open(partial, "w", newline="", encoding="utf-8") as stream:
+            # Health data: owner-only from its first byte (the file keeps the mode when renamed).
+            with open(files.open_owner_only(partial), "w", newline="", encoding="utf-8") as stream:
                 count = queries.write_csv(register, stream, patient=patient, site=site)
             partial.replace(target)
         except OSError as e:
@@ -151,8 +170,8 @@ def _write_problems(register, path: Path, site: str | None) -> None:
 
 
 def patient_info(
-    site: Annotated[str, typer.Option("--site", help="The patient's site (its code).")],
-    patient: Annotated[int, typer.Option("--patient", help="The local patient number.")],
+    site: SiteRequired,
+    patient: PatientRequired,
     name: Annotated[str | None, typer.Option("--name", help="Name; \"\" removes it.")] = None,
     cpr: Annotated[str | None, typer.Option("--cpr", help="CPR number DDMMYY-SSSS; \"\" removes it.")] = None,
     db: Db = None,

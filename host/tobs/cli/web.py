@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tobs.cli.options import Db, Json, fail, out, say, using_register
+from tobs.cli.options import Db, Json, PatientRequired, Site, fail, out, say, using_register
 from tobs.register.db import RegisterError
 from tobs.register.models import ROLES
 
@@ -148,8 +148,8 @@ def user_enable(username: str, db: Db = None) -> None:
 
 
 def audit(
-    patient: Annotated[int, typer.Option("--patient", help="The local patient number.")],
-    site: Annotated[str | None, typer.Option("--site", help="The patient's site (its code).")] = None,
+    patient: PatientRequired,
+    site: Site = None,
     db: Db = None,
     as_json: Json = False,
 ) -> None:

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tobs import files
+
 
 class ExchangeError(Exception):
     """Something the user can correct; str() is one sentence naming the field or the file."""
@@ -47,16 +49,11 @@ def write_owner_only(target: Path, text: str) -> Path:
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """A FHIR resource from a JSON file the user named, read with tobs.files' limits (size, UTF-8, depth)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ExchangeError(f"There is no file {path}.") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ExchangeError(f"Cannot read {path}: {getattr(e, 'strerror', None) or e}.") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ExchangeError(f"{path} is not JSON (line {e.lineno}: {e.msg}).") from None
+        data = files.read_json(path)
+    except files.InputFileError as e:
+        raise ExchangeError(str(e)) from None
     if not isinstance(data, dict):
         raise ExchangeError(f"{path} does not hold a FHIR resource (a JSON object).")
     return data

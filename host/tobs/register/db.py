@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,12 +18,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from tobs import files
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DEFAULT_FILE_NAME = "register.sqlite3"
@@ -54,12 +57,19 @@ def resolve_url(url: str | None) -> URL:
     """The SQLAlchemy URL for --db: None = the default file, a bare path = an SQLite file, postgresql://… ."""
     if url is None:
         return URL.create("sqlite", database=str(default_path()))
+    if not url.strip():
+        raise RegisterError("The register (--db or TOBS_DB) is empty: give an SQLite file or postgresql://… .")
     if "://" not in url:
         return URL.create("sqlite", database=str(Path(url).expanduser()))
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise RegisterError(f"'{url}' is not a database URL; give postgresql://… or an SQLite file path.") from None
+        port = parsed.port
+    except (ArgumentError, ValueError):
+        # ValueError: a port that is not a number (postgresql://u@host:abc/db).
+        raise RegisterError(f"'{_hide_password(url)}' is not a database URL; give postgresql://user@host[:port]/db "
+                            "or an SQLite file path.") from None
+    if port is not None and not 0 < port < 65536:
+        raise RegisterError(f"The port {port} in the register URL is not a TCP port (1-65535).")
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
         # psycopg 3 is the driver this program ships with, whatever SQLAlchemy's default for the URL is.
@@ -67,6 +77,15 @@ def resolve_url(url: str | None) -> URL:
     if backend == "sqlite":
         return parsed.set(drivername="sqlite")
     raise RegisterError(f"The register must be SQLite or PostgreSQL, not '{backend}'.")
+
+
+def _hide_password(url: str) -> str:
+    """A URL as typed, fit for a message: the password between ':' and '@' replaced by ***."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def _tell_stderr(message: str) -> None:
@@ -247,15 +266,70 @@ def _upgrade(session: Session, register: Register) -> None:
         config.attributes.pop("connection", None)
 
 
-def _create_owner_only(path: Path) -> None:
-    """Create the empty SQLite file readable by its owner only, before SQLite does (it would take the umask, 0644 on
-    most machines). SQLite gives its -wal, -shm and -journal files the database file's permissions."""
+def _prepare_sqlite_file(path: Path, *, default_location: bool,
+                         announce: Callable[[str], None] | None) -> Path | None:
+    """Make sure the register file can only be read by its owner: a new one is created 0600 before SQLite opens it
+    (SQLite gives its -wal, -shm and -journal files the database file's mode), the default folder 0700. An existing
+    register that others could read is tightened, and announced: patients' CPR numbers and the handhelds' keys are
+    in it, and a shared register is PostgreSQL's job, not a group-readable file's. Returns the path if created."""
+    if path.is_dir():
+        raise RegisterError(f"The register {path} is a folder; give a file, e.g. {path / DEFAULT_FILE_NAME}.")
+    if default_location:
+        try:
+            files.owner_only_folder(path.parent, tighten=True)
+        except OSError as e:
+            raise RegisterUnavailable(f"The folder {path.parent} for the register cannot be made "
+                                      f"({e.strerror or e}).") from None
+    elif not path.parent.is_dir():
+        # Only the default location's folder is made for the user; an explicit path must already have one.
+        raise RegisterUnavailable(f"The register file {path} cannot be opened: its folder {path.parent} does not "
+                                  "exist.")
+    if path.exists():
+        return None  # tightened once it has proved to be a register: never chmod a file given by mistake
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.close(files.open_owner_only_new(path))
     except FileExistsError:
-        pass  # another PC or process created it in the meantime: it made it the same way
+        return None  # another program created it at this moment: SQLite opens that one
     except OSError as e:
-        raise RegisterUnavailable(f"The register {path} cannot be opened: {e.strerror or e}.") from e
+        raise RegisterUnavailable(f"The register file {path} cannot be opened: it cannot be created in its folder "
+                                  f"({e.strerror or e}).") from None
+    return path
+
+
+def _tighten(path: Path, announce: Callable[[str], None] | None) -> None:
+    loose = []
+    for each in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        try:
+            if not each.is_file() or not files.others_can_read(each):
+                continue
+            mode = stat.S_IMODE(each.stat().st_mode)
+            if each.stat().st_uid == os.getuid():
+                os.chmod(each, files.OWNER_ONLY_FILE)
+                loose.append((each, mode, True))
+            else:
+                loose.append((each, mode, False))
+        except FileNotFoundError:
+            continue  # no -wal (or -shm, -journal) beside it: nothing to tighten
+    if not loose or announce is None:
+        return
+    changed = [f"{p.name} ({m:o})" for p, m, done in loose if done]
+    left = [f"{p.name} ({m:o})" for p, m, done in loose if not done]
+    if changed:
+        announce(f"The register {path} could be read by other users ({', '.join(changed)}); it is owner-only now "
+                 "(600).")
+    if left:
+        announce(f"Warning: the register {path} can be read by other users ({', '.join(left)}) and belongs to "
+                 "another user: ask them to make it owner-only (chmod 600).")
+
+
+def _refuse_foreign(connection: Connection, register: Register) -> None:
+    """A database without tobs' schema version is only upgraded when it is empty: never add tables to another
+    program's database (a browser's history, a hospital system's schema) given by mistake."""
+    tables = [t for t in inspect(connection).get_table_names() if t != "alembic_version"]
+    if tables:
+        raise RegisterError(f"{register.where} is a database of another program (it has tables such as "
+                            f"'{tables[0]}' but no tobs schema); nothing was changed: give the register, or a new "
+                            "file or an empty database.")
 
 
 def open_register(
@@ -271,14 +345,8 @@ def open_register(
     resolved = resolve_url(url)
     created: Path | None = None
     if resolved.get_backend_name() == "sqlite" and resolved.database not in (None, "", ":memory:"):
-        path = Path(str(resolved.database))
-        if not path.exists():
-            created = path
-            if url is None:
-                # Only the default location's folder is made for the user; an explicit path must already have one.
-                # Owner-only: the register holds CPR numbers and device keys.
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _create_owner_only(path)
+        created = _prepare_sqlite_file(Path(str(resolved.database)), default_location=url is None,
+                                       announce=announce)
     engine = _make_engine(resolved, timeout)
     register = Register(
         engine=engine,
@@ -288,9 +356,18 @@ def open_register(
         created_path=created,
     )
     try:
-        with register.read() as session:
-            revisions = _current_revisions(session.connection())
+        try:
+            with register.read() as session:
+                revisions = _current_revisions(session.connection())
+                if not revisions:
+                    _refuse_foreign(session.connection(), register)
+        except DatabaseError as e:
+            # Not OperationalError (read() has made those RegisterUnavailable): the file is something else.
+            raise RegisterError(f"{register.where} is not a tobs register ({_first_line(e.orig or e)}); "
+                                "give the register's file, or a new file name for a new register.") from None
         _check_known(revisions, register)
+        if created is None and register.dialect == "sqlite" and revisions:
+            _tighten(Path(str(resolved.database)), announce)
         if revisions != (schema_head(),):
             register.run_write(lambda session: _upgrade(session, register))
     except BaseException:

@@ -28,7 +28,8 @@ def normalize_device_id(device_id_hex: str) -> str:
     return text
 
 
-def _site_code(code: str) -> str:
+def checked_site_code(code: str) -> str:
+    """The site code if it is one (what the register stores and the handheld is given), else RegisterError."""
     if not isinstance(code, str) or not _SITE_CODE.fullmatch(code):
         raise RegisterError(f"'{code}' is not a site code (1-32 letters, digits, '.', '_' or '-').")
     return code
@@ -45,7 +46,7 @@ def _ensure_site(session: Session, code: str, name: str | None) -> None:
 
 def ensure_site(register: Register, code: str, name: str | None = None) -> None:
     """Add the site if the register does not have it; a given name replaces the stored one."""
-    code = _site_code(code)
+    code = checked_site_code(code)
     register.run_write(lambda session: _ensure_site(session, code, name))
 
 
@@ -55,7 +56,7 @@ def enroll_device(register: Register, device_id_hex: str, site_code: str, *, new
     Enrolling an enrolled device again moves it to site_code and keeps its key, so a repeated `tobs enroll` cannot
     leave the device and the register with different keys."""
     device_id = normalize_device_id(device_id_hex)
-    code = _site_code(site_code)
+    code = checked_site_code(site_code)
 
     def work(session: Session) -> bytes:
         _ensure_site(session, code, None)

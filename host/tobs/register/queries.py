@@ -248,7 +248,7 @@ def normalize_cpr(text: str) -> str:
         # The century is in the serial digits; 2000 is a leap year, so 29 February passes as it should.
         date(2000, month, day)
     except ValueError:
-        raise RegisterError(f"The CPR number {digits[:6]}-{digits[6:]} does not start with a valid date.") from None
+        raise RegisterError(f"The CPR number {digits[:6]}-**** does not start with a valid date.") from None
     return digits
 
 

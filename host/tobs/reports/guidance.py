@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tobs import firmware
+from tobs import files, firmware
 from tobs.register.db import Register, RegisterError
 from tobs.register.models import SiteConfiguration
 
@@ -122,12 +122,10 @@ def load_example() -> Guidance:
 def add_configuration(register: Register, path: Path, site: str | None = None) -> str:
     """Keep a site configuration file (as pushed to handhelds) in the register; returns its config_id."""
     try:
-        data = path.read_bytes()
-        body = json.loads(data)
-    except OSError as e:
-        raise RegisterError(f"Cannot read {path}: {e.strerror or e}.") from None
-    except ValueError:
-        raise RegisterError(f"{path} is not a JSON file.") from None
+        data = files.read_limited(path)
+        body = files.parse_json(data, str(path))
+    except files.InputFileError as e:
+        raise RegisterError(str(e)) from None
     _check(body, str(path))
     cid = config_id(data)
 
