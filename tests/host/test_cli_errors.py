@@ -59,6 +59,7 @@ BAD = [
     (["site-config", "add", "{home}/folder", *DB], "folder"),
     (["site-config", "add", "{home}/missing.json", *DB], "no file"),
     (["site-config", "add", "{home}/broken.json", *DB], "not JSON"),
+    (["fhir", "export", "--site", "ward", "--out", "", *DB], "--out"),
     (["fhir", "check", "{home}/deep.json"], "deeper than"),
     (["fhir", "check", "{home}/latin1.json"], "UTF-8"),
     (["fhir", "check", "{home}/folder"], "folder"),

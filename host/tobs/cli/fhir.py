@@ -11,12 +11,12 @@ from typing import Annotated
 
 import typer
 
-from tobs.cli.options import Db, Patient, fail, say, using_register
+from tobs.cli.options import Db, Patient, fail, file_name, say, using_register
 
 fhir_app = typer.Typer(no_args_is_help=True, help="FHIR exchange: MedCom messages to the GP, vital-signs exports, "
                                                    "acknowledgements and a check of stated TOBS totals.")
 
-Out = Annotated[str, typer.Option("--out", help="File to write, or - for standard output.")]
+Out = Annotated[str, typer.Option("--out", callback=file_name, help="File to write, or - for standard output.")]
 SiteRequired = Annotated[str, typer.Option("--site", help="The site (its code).")]
 
 
