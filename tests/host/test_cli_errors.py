@@ -61,6 +61,8 @@ BAD = [
     (["site-config", "add", "{home}/broken.json", *DB], "not JSON"),
     (["fhir", "export", "--site", "ward", "--out", "", *DB], "--out"),
     (["fhir", "check", "{home}/deep.json"], "deeper than"),
+    (["site", "push", "{home}/deep.json", "--port", "{home}/no-such-port"], "deeper than"),
+    (["site", "push", "{home}/latin1.json", "--port", "{home}/no-such-port"], "UTF-8"),
     (["fhir", "check", "{home}/latin1.json"], "UTF-8"),
     (["fhir", "check", "{home}/folder"], "folder"),
     (["fhir", "setup", "{home}/deep.json", *DB], "deeper than"),

@@ -82,10 +82,15 @@ def site_push(
     port: Port = None,
 ) -> None:
     """Write a site configuration (action table, staff with PIN hashes) to the handheld."""
+    from tobs import files
+
     try:
-        data = file.read_bytes()
-    except OSError as e:
-        fail(f"{file} cannot be read ({e.strerror or e}).")
+        # Checked before the port is even looked for: a file that is no JSON, or nests absurdly deep, never reaches
+        # a handheld's parser.
+        data = files.read_limited(file)
+        files.parse_json(data, str(file))
+    except files.InputFileError as e:
+        fail(str(e))
     with failures(keep="The handheld keeps its previous configuration."):
         try:
             with Link(find_port(port)) as link:
