@@ -163,6 +163,7 @@ def test_the_real_pico_way_works_on_this_target(target):
     """A real Pico is driven through the link (KEY, SCREEN) and reset through the REPL; the same calls work on the
     virtual Pico's serial port, so `--device sim` checks the bench path as well."""
     bench_path = PicoTarget(target.port)
+    bench_path.answer_seconds = target.answer_seconds  # as patient as this target needs just after a boot
     bench_path.reset()
     assert "Medarbejdernr." in wait_for_screen(bench_path, "Medarbejdernr.")
     bench_path.press("1001#")

@@ -64,12 +64,16 @@ class Target:
     firmware: Path = firmware.tree()
 
     # ---- link ------------------------------------------------------------------------------------------------
+    # How long one HELLO waits for its answer before it is sent again: an answer that comes after a connection has
+    # given up is left on the port and would be read as the next command's answer.
+    answer_seconds = 2.0
+
     def hello(self, timeout: float = 20) -> dict:
         """HELLO, retried while the target is (re)booting."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with Link(self.port, timeout=2) as link:
+                with Link(self.port, timeout=self.answer_seconds) as link:
                     return link.request("HELLO", expect="H").json()
             except LinkError:
                 if time.monotonic() > deadline:
@@ -177,6 +181,8 @@ class RP2040Target(Target):
     The firmware's board_pico.py runs unchanged."""
 
     kind = "rp2040"
+    # Just after a boot the emulated chip can take seconds to answer (it runs at a fraction of a Pico's speed).
+    answer_seconds = 20.0
 
     def __init__(self, run_dir: Path):
         self.pico = RP2040Pico(run_dir)
