@@ -143,15 +143,17 @@ def layer_of(module: str) -> str:
 # Which host layers each layer may import. The CLI sits on top; ops use the device and the register; the device
 # layer and the register know nothing of each other or of what is above them.
 ALLOWED = {
+    # tobs.files: owner-only files and folders for health data, below every layer that writes any.
+    "files": set(),
     "shared": {"firmware"},
     "firmware": set(),
-    "device": {"firmware", "shared"},
-    "register": {"shared"},
-    "ops": {"device", "register", "firmware", "shared"},
-    "reports": {"register", "firmware", "shared"},
-    "exchange": {"register", "firmware", "shared"},
-    "web": {"reports", "exchange", "register", "firmware", "shared"},
-    "cli": {"ops", "device", "register", "firmware", "shared", "reports", "web", "exchange"},
+    "device": {"firmware", "shared", "files"},
+    "register": {"shared", "files"},
+    "ops": {"device", "register", "firmware", "shared", "files"},
+    "reports": {"register", "firmware", "shared", "files"},
+    "exchange": {"register", "firmware", "shared", "files"},
+    "web": {"reports", "exchange", "register", "firmware", "shared", "files"},
+    "cli": {"ops", "device", "register", "firmware", "shared", "reports", "web", "exchange", "files"},
 }
 
 
