@@ -20,7 +20,28 @@ from tobs.register import ingest as register_ingest
 from tobs.register import problems as register_problems
 from tobs.shared import tobs_protocol, tobs_record
 
+# The most records one sync asks for: far above what a handheld's flash holds (~19,000), so a HELLO claiming more
+# is impossible.
 PULL_MAX = 1_000_000
+
+
+@dataclass(frozen=True)
+class PullLimits:
+    """What a pull may cost, derived from what the PC asked for: a handheld that goes past any of these is refused
+    and nothing is acknowledged. The time allows for the emulated RP2040 (1/5-1/8 of real time) and a slow flash;
+    the bytes allow one record per frame (the worst framing) plus the end frame and stray output."""
+
+    base_seconds: float = 60.0
+    seconds_per_record: float = 0.05
+    slack_bytes: int = 64 * 1024
+
+    def seconds(self, limit: int) -> float:
+        return self.base_seconds + limit * self.seconds_per_record
+
+    def bytes(self, limit: int) -> int:
+        frame_overhead = tobs_protocol.HEADER + 4
+        end_frame = frame_overhead + tobs_protocol.MAX_PAYLOAD
+        return limit * (tobs_record.RECORD_SIZE + frame_overhead) + end_frame + self.slack_bytes
 
 
 @dataclass
@@ -58,21 +79,33 @@ def check_record(raw: bytes, key: bytes, store_epoch: int = 0) -> dict:
     return record
 
 
-def pull(link: Link, key: bytes, progress=None, arrived=None, store_epoch: int = 0) -> tuple[list[dict], int | None]:
-    """Every unsynced record from the device, checked; and the last sequence number it sent.
+def pull(link: Link, key: bytes, progress=None, arrived=None, store_epoch: int = 0, limit: int = PULL_MAX,
+         limits: PullLimits | None = None) -> tuple[list[dict], int | None]:
+    """At most `limit` unsynced records from the device, checked; and the last sequence number it sent.
 
     arrived(record) is called for each record as it comes in, so the PC's share of the work overlaps the
-    handheld's sending."""
-    link.send("PULL", 0, PULL_MAX)
+    handheld's sending. A device that sends more records, more bytes or for longer than `limits` allow for
+    `limit` records, or whose end frame disagrees with what it sent, is a LinkError: nothing gets acknowledged."""
+    limits = limits or PullLimits()
+    until = time.monotonic() + limits.seconds(limit)
+    max_bytes_in = link.bytes_in + limits.bytes(limit)
+    link.send("PULL", 0, limit)
     records: list[dict] = []
+    last_sent: int | None = None
     size = tobs_record.RECORD_SIZE
     while True:
-        frame = link.read_frame()
+        frame = link.read_frame(until=until, max_bytes_in=max_bytes_in)
         if frame.kind == "R":
-            if len(frame.payload) % size:
+            if not frame.payload or len(frame.payload) % size:
                 raise LinkError("A records frame from the handheld had a partial record; nothing was acknowledged.")
+            if len(records) + len(frame.payload) // size > limit:
+                raise LinkError(
+                    f"The handheld sent more than the {limit} records it was asked for; nothing was acknowledged."
+                )
             for i in range(0, len(frame.payload), size):
-                record = check_record(frame.payload[i : i + size], key, store_epoch)
+                raw = frame.payload[i : i + size]
+                last_sent = tobs_record.seq_of(raw)
+                record = check_record(raw, key, store_epoch)
                 records.append(record)
                 if arrived:
                     arrived(record)
@@ -80,13 +113,65 @@ def pull(link: Link, key: bytes, progress=None, arrived=None, store_epoch: int =
                 progress(len(records))
         elif frame.kind == "E":
             end = frame.json()
-            if end["count"] != len(records):
-                raise LinkError("The handheld sent fewer records than it announced; nothing was acknowledged.")
+            count, last_seq = end.get("count"), end.get("last_seq")
+            if not _is_int(count) or count != len(records):
+                raise LinkError(
+                    f"The handheld's end frame counted {count!r:.20} records where {len(records)} arrived; nothing "
+                    "was acknowledged."
+                )
+            if last_seq != last_sent or isinstance(last_seq, bool):
+                raise LinkError(
+                    f"The handheld's end frame named record {last_seq!r:.20} as the last where it sent "
+                    f"{last_sent!r}; nothing was acknowledged."
+                )
             if end.get("store_epoch", 0) != store_epoch:
                 raise LinkError("The handheld's store changed during the sync; nothing was acknowledged.")
-            return records, end.get("last_seq")
+            return records, last_seq
         else:
             raise LinkError(f"Unexpected '{frame.kind}' frame during the pull; nothing was acknowledged.")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_U32 = 0xFFFFFFFF
+# What the sync reads of a HELLO: (field, may it be missing or null, smallest, largest). A store epoch is missing
+# in firmware from before store epochs (one store, epoch 0); synced_to in firmware from before it was reported.
+_HELLO_NUMBERS = (
+    ("pending", False, 0, PULL_MAX),
+    ("next_seq", False, 1, _U32 + 1),
+    ("synced_to", True, 0, _U32),
+    ("store_epoch", True, 0, _U32),
+    ("boot_count", False, 0, _U32),
+    ("ms_since_boot", False, 0, 2**63 - 1),
+    ("now", False, 0, 2**40),
+)
+
+
+def checked_hello(hello: dict) -> dict:
+    """The HELLO answer if every field the sync uses is there and possible; else a LinkError naming the field.
+    A handheld's answer is input like any other: a bad one must end in a sentence, never in a traceback."""
+    if hello.get("proto") != tobs_protocol.PROTOCOL:
+        raise LinkError(
+            f"The handheld speaks link protocol {hello.get('proto')!r:.20}, this program {tobs_protocol.PROTOCOL}."
+        )
+    try:
+        device_id = keys.normalize_device_id(hello.get("device_id"))
+    except register_db.RegisterError:
+        raise LinkError(
+            f"The handheld's HELLO had no device id of 16 hex digits ({hello.get('device_id')!r:.40}); nothing was "
+            "pulled."
+        ) from None
+    checked = dict(hello, device_id=device_id)
+    for name, optional, smallest, largest in _HELLO_NUMBERS:
+        value = hello.get(name)
+        if value is None and optional:
+            checked[name] = 0 if name == "store_epoch" else None
+            continue
+        if not _is_int(value) or not smallest <= value <= largest:
+            raise LinkError(f"The handheld's HELLO had an impossible {name} ({value!r:.40}); nothing was pulled.")
+    return checked
 
 
 def sync_port(
@@ -96,6 +181,7 @@ def sync_port(
     set_clock: bool = True,
     lock_timeout: float | None = None,
     timeout: float = 5.0,
+    limits: PullLimits | None = None,
 ) -> SyncResult:
     """Open the register, then the handheld on `port`, and sync. The register comes first: if it is unavailable
     the handheld is not touched and keeps everything. timeout: how long the handheld may stay silent before the
@@ -104,28 +190,23 @@ def sync_port(
     register = register_db.open_register(db_url, announce=None, **options)
     try:
         with Link(port, timeout=timeout) as link:
-            return sync(link, register, progress=progress, set_clock=set_clock)
+            return sync(link, register, progress=progress, set_clock=set_clock, limits=limits)
     finally:
         register.close()
 
 
-def sync(link: Link, register: register_db.Register, progress=None, set_clock: bool = True) -> SyncResult:
+def sync(link: Link, register: register_db.Register, progress=None, set_clock: bool = True,
+         limits: PullLimits | None = None) -> SyncResult:
     """Pull, check and store the handheld's unsynced records in one transaction, then ACK them and set its clock.
-    progress(records so far) is called as frames arrive."""
+    progress(records so far) is called as frames arrive. The pull asks for what the HELLO says is pending, and
+    `limits` bound what that may cost."""
     started = time.monotonic()
-    hello = link.request("HELLO", expect="H").json()
-    if hello.get("proto") != tobs_protocol.PROTOCOL:
-        raise LinkError(
-            f"The handheld speaks link protocol {hello.get('proto')}, this program {tobs_protocol.PROTOCOL}."
-        )
+    hello = checked_hello(link.request("HELLO", expect="H").json())
     device_id = hello["device_id"]
     key = keys.device_key(register, device_id)
     if key is None:
         raise LinkError(f"Handheld {device_id} is not enrolled in this register: run `tobs enroll --site SITE`.")
-    # Firmware from before store epochs has one store, epoch 0, and says nothing of it.
-    epoch = hello.get("store_epoch", 0)
-    if not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch <= 0xFFFFFFFF:
-        raise LinkError("The handheld's HELLO named an impossible store; nothing was pulled.")
+    epoch = hello["store_epoch"]
     pc_host = socket.gethostname()
     register_problems.record_sighting(register, keys.normalize_device_id(device_id), hello, pc_host)
     result = SyncResult(device_id=device_id, store_epoch=epoch)
@@ -139,7 +220,10 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
         )
         batch.add(record)
 
-    records, last_seq = pull(link, key, progress, arrived, store_epoch=epoch)
+    pending = hello["pending"]
+    # Asking for exactly what is pending is what lets the PC bound the pull; a record saved meanwhile waits for the
+    # next sync.
+    records, last_seq = pull(link, key, progress, arrived, store_epoch=epoch, limit=pending, limits=limits)
     result.pulled = len(records)
     good = [r for r in records if "rejected_reason" not in r]
     if records and not good:
@@ -162,7 +246,13 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
     # The transaction has committed: now, and only now, may the device forget these records.
     if last_seq is not None:
         tag = tobs_protocol.ack_tag(key, tobs_protocol.from_hex(device_id), last_seq, epoch)
-        link.request("ACK", last_seq, tobs_protocol.to_hex(tag), expect="A")
+        answer = link.request("ACK", last_seq, tobs_protocol.to_hex(tag), expect="A").json()
+        if answer.get("synced_to") != last_seq or isinstance(answer.get("synced_to"), bool):
+            # The register holds them already, so the next sync finds them there; the device alone may be confused.
+            raise LinkError(
+                f"The handheld confirmed records up to {answer.get('synced_to')!r:.20} where {last_seq} were "
+                "acknowledged; the register holds them, and the next sync will show what the handheld kept."
+            )
         result.acknowledged_to = last_seq
     with register.read() as session:
         found = register_problems.store_problems(session, batch.device_id, None)
