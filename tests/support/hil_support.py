@@ -67,6 +67,9 @@ class Target:
     # How long one HELLO waits for its answer before it is sent again: an answer that comes after a connection has
     # given up is left on the port and would be read as the next command's answer.
     answer_seconds = 2.0
+    # How long a command may wait for its answer while the target works: a whole observation's injected keys, its
+    # save on flash and the redraws come before the next command is read. A Pico does that well inside a second.
+    work_seconds = 5.0
 
     def hello(self, timeout: float = 20) -> dict:
         """HELLO, retried while the target is (re)booting."""
@@ -81,21 +84,25 @@ class Target:
                 time.sleep(0.2)
 
     def link_key(self, keys: str) -> None:
-        with Link(self.port) as link:
+        with Link(self.port, timeout=self.work_seconds) as link:
             link.request("KEY", keys, expect="A")
 
     def timed_link_press(self, key: str) -> float:
         """Milliseconds from sending KEY to holding the SCREEN that shows it, on an already open connection."""
-        with Link(self.port) as link:
+        with Link(self.port, timeout=self.work_seconds) as link:
             started = time.monotonic()
             link.request("KEY", key, expect="A")
-            self._screen(link, 5)
+            self.screen_after_keys(link)
             return (time.monotonic() - started) * 1000
 
-    def link_screen(self, timeout: float = 5) -> list[str]:
+    def link_screen(self) -> list[str]:
         """The screen through the test build's SCREEN command (asked again while injected keys are queued)."""
-        with Link(self.port) as link:
-            return self._screen(link, timeout)
+        with Link(self.port, timeout=self.work_seconds) as link:
+            return self.screen_after_keys(link)
+
+    def screen_after_keys(self, link: Link) -> list[str]:
+        """SCREEN on an open connection once the keys injected before it have been handled (and saved)."""
+        return self._screen(link, self.work_seconds)
 
     @staticmethod
     def _screen(link: Link, timeout: float) -> list[str]:
@@ -183,6 +190,9 @@ class RP2040Target(Target):
     kind = "rp2040"
     # Just after a boot the emulated chip can take seconds to answer (it runs at a fraction of a Pico's speed).
     answer_seconds = 20.0
+    # An observation's keys, its save (a 45 ms sector erase and page programs) and the redraws take a Pico well
+    # under a second; the emulator needs several times that in wall time, more on a loaded machine.
+    work_seconds = 60.0
 
     def __init__(self, run_dir: Path):
         self.pico = RP2040Pico(run_dir)
@@ -192,7 +202,9 @@ class RP2040Target(Target):
     def deploy(self, test_build: bool = True) -> DeployResult:
         # The first boot of the new image compiles nothing (the .mpy are built on the PC) but runs at the emulator's
         # pace: it may take longer than a Pico's 30 s to answer HELLO after the reset.
-        return deploy(self.port, firmware=self.firmware, test_build=test_build, timeout=180)
+        return deploy(
+            self.port, firmware=self.firmware, test_build=test_build, timeout=180, answer_timeout=self.answer_seconds
+        )
 
     def press(self, keys: str) -> None:
         self.pico.press(keys)

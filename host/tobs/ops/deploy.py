@@ -222,13 +222,13 @@ def _last_line(text: str) -> str:
     return lines[-1].rstrip(".") if lines else "no message"
 
 
-def _leave_app(port: str) -> dict | None:
+def _leave_app(port: str, answer_timeout: float = _LEAVE_APP_TIMEOUT_S) -> dict | None:
     """If the TOBS app answers on the port, ask it to give the port to the REPL; its HELLO, or None if it is silent
-    (a fresh Pico, or the REPL has the port already)."""
+    (a fresh Pico, or the REPL has the port already). answer_timeout: how long the app gets to answer HELLO."""
     if not os.path.exists(port) and not port.startswith(("COM", "socket:", "rfc2217:")):
         raise DeployError(f"There is no serial port {port}: plug the handheld in, or check --port.")
     try:
-        link = Link(port, timeout=_LEAVE_APP_TIMEOUT_S)
+        link = Link(port, timeout=answer_timeout)
     except LinkError as e:
         raise DeployError(str(e)) from e
     with link:
@@ -357,13 +357,15 @@ def _copy(port: str, built, target: Target, need, stale, copy, data_names, progr
     return _parse_probe(run.out, port)
 
 
-def _await_hello(port: str, timeout: float) -> dict:
-    """The fresh firmware's HELLO; a Pico's USB port vanishes for a moment while it resets, the sim's does not."""
+def _await_hello(port: str, timeout: float, answer_timeout: float) -> dict:
+    """The fresh firmware's HELLO; a Pico's USB port vanishes for a moment while it resets, the sim's does not.
+    Each HELLO waits answer_timeout for its answer: one given up on too early is answered later all the same, and
+    that late answer would be read as the answer to whatever the next program on the port asks."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         try:
-            with Link(port, timeout=1.0) as link:
+            with Link(port, timeout=answer_timeout) as link:
                 return link.request("HELLO", expect="H").json()
         except LinkError as e:
             last = e.args[0]
@@ -382,6 +384,7 @@ def deploy(
     full: bool = False,
     timeout: float = 30.0,
     test_build: bool = False,
+    answer_timeout: float = _LEAVE_APP_TIMEOUT_S,
 ) -> DeployResult:
     """Install the firmware built from `firmware` on the Pico (or virtual Pico) on `port` and verify it.
 
@@ -391,7 +394,10 @@ def deploy(
     progress(done, total, device_path) is called as each file of the image is known to be in place. Records and
     settings on the device (records.bin, site.json, link.json, ...) are never touched. test_build=True adds the
     test-only link commands KEY and SCREEN (firmware/testbuild); a production deploy removes them again, as lib/
-    holds exactly the image. Raises DeployError."""
+    holds exactly the image. answer_timeout: how long the running app gets to answer HELLO before the port is taken
+    for the REPL, and each HELLO after the reset for its answer (a slow target, such as the emulated RP2040 loading
+    its link code, needs longer than a Pico).
+    Raises DeployError."""
     started = time.monotonic()
     firmware = Path(firmware) if firmware is not None else fw.tree()
     try:
@@ -409,7 +415,7 @@ def deploy(
         data_names = sorted(
             f.device_path for f in built if "/" not in f.device_path and f.local.suffix not in (".py", ".mpy")
         )
-        hello = _leave_app(port)
+        hello = _leave_app(port, answer_timeout)
         target = _probe(port, data_names, hello)
         if target.is_sim and not target.boots_from_flash:
             raise DeployError(
@@ -442,7 +448,7 @@ def deploy(
         # Not checked: a Pico drops off USB while mpremote is still attached, and whether the reset happened shows
         # in the HELLO that follows.
         _mpremote(port, ["reset"], timeout=15)
-        fresh = _await_hello(port, timeout)
+        fresh = _await_hello(port, timeout, answer_timeout)
     if fresh.get("core_id") != tobs_core.CORE_ID:
         raise DeployError(
             f"The handheld reports chart {fresh.get('core_id')} after the deploy, not {tobs_core.CORE_ID}: "
