@@ -11,6 +11,17 @@ import serial
 
 from tobs.shared import tobs_protocol
 
+try:
+    import termios
+except ImportError:  # Windows: pyserial reports every port failure as SerialException there
+    termios = None
+
+# What a port that goes away under us raises: pyserial wraps most of it, but its flush() on POSIX lets tcdrain's
+# termios.error through (a Pico resetting while the bytes drain), which is no OSError.
+_PORT_ERRORS: tuple[type[BaseException], ...] = (serial.SerialException, OSError) + (
+    (termios.error,) if termios is not None else ()
+)
+
 
 class LinkError(Exception):
     """Something went wrong on the link; the message is one sentence for the user."""
@@ -51,7 +62,7 @@ class Link:
         self.drain_seconds, self.drain_bytes = drain_seconds, drain_bytes
         try:
             self.port = serial.Serial(port, baudrate=115200, timeout=0.05, write_timeout=timeout)
-        except (serial.SerialException, OSError) as e:
+        except _PORT_ERRORS as e:
             raise LinkError(f"Cannot open {port}: {e}.") from e
         self.reader = tobs_protocol.FrameReader()
         self.bytes_in = 0
@@ -65,7 +76,7 @@ class Link:
         while time.monotonic() - quiet_since < 0.05:
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
-            except (serial.SerialException, OSError) as e:
+            except _PORT_ERRORS as e:
                 raise LinkError(f"The connection to the handheld was lost ({e}).") from e
             if data:
                 quiet_since = time.monotonic()
@@ -81,7 +92,7 @@ class Link:
         try:
             self.port.write(data)
             self.port.flush()
-        except (serial.SerialException, OSError) as e:
+        except _PORT_ERRORS as e:
             raise LinkError(f"The connection to the handheld was lost ({e}).") from e
 
     def close(self) -> None:
@@ -121,7 +132,7 @@ class Link:
                 raise LinkError("The handheld sent more than it was asked for; nothing was acknowledged.")
             try:
                 data = self.port.read(max(1, self.port.in_waiting))
-            except (serial.SerialException, OSError) as e:
+            except _PORT_ERRORS as e:
                 raise LinkError(f"The connection to the handheld was lost ({e}).") from e
             if data:
                 self.bytes_in += len(data)
