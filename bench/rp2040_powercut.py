@@ -1,7 +1,7 @@
 # Power cuts on the Pico's real filesystem, in numbers: the record store on the official MicroPython rp2 port's
 # LittleFS in the emulated RP2040, the power pulled at --cuts instants of a record save and as many of a
 # compaction (half spread evenly over the operation's emulated-time window, half halfway through one of its own
-# flash erases or programs, plus one just after it), each followed by a boot and a check from the REPL: the
+# flash erases or programs, plus one just after it), each followed by a boot that checks the store itself: the
 # filesystem mounts without a reformat, earlier records intact, the torn save whole or gone, a compaction all or
 # nothing. tests/rp2040/test_powercut.py runs 30 of these in CI; this runs the full count.
 #   .venv/bin/python bench/rp2040_powercut.py [--cuts 100] [--json]
@@ -15,7 +15,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
-from powercut_support import RECORDS, SYNCED, cut_and_check, cut_instants, measure, prepare, verdict  # noqa: E402
+from powercut_support import (  # noqa: E402
+    RECORDS,
+    SYNCED,
+    cut_and_check,
+    cut_instants,
+    measure,
+    prepare,
+    trial_pico,
+    verdict,
+)
 
 from tobs.device.rp2040_pico import RP2040Unavailable  # noqa: E402
 
@@ -36,15 +45,19 @@ def run(cuts: int, work: Path) -> dict:
         failures = []
         torn = {"E": 0, "P": 0}
         t0 = time.monotonic()
-        for i, nanos in enumerate(instants):
-            found = cut_and_check(work, op, images[op], nanos, i)
-            wrong = verdict(found)
-            if wrong:
-                failures.append({"cut": i, "at_ms": round(nanos / 1e6, 3), "wrong": wrong})
-            key = "%d records" % len(found["seqs"])
-            found_counts[key] = found_counts.get(key, 0) + 1
-            if found["cut"] is not None:
-                torn[found["cut"]["kind"]] += 1
+        pico = trial_pico(work)
+        try:
+            for i, nanos in enumerate(instants):
+                found = cut_and_check(pico, op, images[op], nanos, i)
+                wrong = verdict(found)
+                if wrong:
+                    failures.append({"cut": i, "at_ms": round(nanos / 1e6, 3), "wrong": wrong})
+                key = "%d records" % len(found["seqs"])
+                found_counts[key] = found_counts.get(key, 0) + 1
+                if found["cut"] is not None:
+                    torn[found["cut"]["kind"]] += 1
+        finally:
+            pico.stop()
         wall = time.monotonic() - t0
         result["operations"][op] = {
             "cuts": len(instants),

@@ -1,11 +1,13 @@
 """Power cuts on the emulated RP2040's real filesystem: the record store (firmware/lib/handheld/store.py) on the
 official MicroPython rp2 port's LittleFS, with the power pulled at chosen emulated instants of a record save or a
-compaction, then booted again and checked from its own REPL.
+compaction, then booted again and checked by the booted firmware itself.
 
 Cheap by construction: one prepared flash image (the store with RECORDS records, SYNCED of them acknowledged, a
 marker file, a main.py) is made once on the device; each trial copies it, powers on, and main.py does the one
 operation named in /op at a fixed emulated instant after power-on (the emulator is deterministic while nothing
-comes over USB), so a cut instant chosen from a measured run lands at the same point of the operation. Used by
+comes over USB), so a cut instant chosen from a measured run lands at the same point of the operation. The boot
+after the cut finds no /op, and main.py checks the store there and prints its findings as one line on USB: no
+REPL session and no mpremote round trip per cut, and one emulator process serves every trial. Used by
 tests/rp2040/test_powercut.py (a CI-sized spread) and bench/rp2040_powercut.py (>= 200 cuts)."""
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def fields(i):
     }
 """
 
-# At power-on: if /op names an operation, consume it (so the boot after a cut only checks), wait GAP_MS, do it.
+# At power-on: if /op names an operation, consume it (so the boot after a cut only checks), wait GAP_MS, do it;
+# without one, check the store (cutcheck.py, compiled only on those boots) and print what was found.
 MAIN_PY = (
     """import os, sys, time
 sys.path.insert(0, '/lib')
@@ -59,6 +62,8 @@ if op:
         s.append(fields(s.next_seq()))
     elif op == 'compact':
         s.compact()
+else:
+    import cutcheck
 """
     % GAP_MS
 )
@@ -76,10 +81,10 @@ with open('/marker', 'wb') as f:
 print('prepared', s.count(), s.pending_count())
 """ % (RECORDS, SYNCED, MARKER)
 
-# What the boot after a cut finds, as one JSON line.
+# What the boot after a cut finds, as one JSON line (lib/cutcheck.py on the device, imported by main.py).
+CHECK_LINE = "CHECK"
 CHECK = (
-    """import os, sys, json
-sys.path.insert(0, '/lib')
+    """import os, json
 try:
     with open('/marker', 'rb') as f:
         marker = f.read()
@@ -127,7 +132,9 @@ def prepare(work: Path) -> dict[str, Path]:
         port = pico.port
         mpremote(port, "fs", "mkdir", ":lib", "+", "fs", "mkdir", ":lib/handheld")
         copies = [(ROOT / "firmware/lib" / name, ":lib/" + name) for name in STORE_FILES]
-        copies += [(lib / "fields.py", ":lib/fields.py"), (work / "main.py", ":main.py")]
+        (lib / "cutcheck.py").write_text(CHECK)
+        copies += [(lib / name, ":lib/" + name) for name in ("fields.py", "cutcheck.py")]
+        copies += [(work / "main.py", ":main.py")]
         chain = []
         for source, target in copies:
             chain += ["+", "fs", "cp", str(source), target]
@@ -207,30 +214,37 @@ def cut_instants(window: Window, spread: int, at_events: int) -> list[float]:
     return sorted(times)
 
 
-def cut_and_check(work: Path, op: str, image: Path, nanos: float, index: int) -> dict:
-    """Copy the prepared image, cut the power at nanos during the operation, boot again and check from the REPL.
-    Returns the check's findings with what the cut interrupted."""
-    trial = work / "trial.img"
-    shutil.copyfile(image, trial)
-    pico = _pico(work / "trial", trial)
+def trial_pico(work: Path) -> RP2040Pico:
+    """The emulated chip every trial of a run powers on: its flash image (work/trial.img) is replaced before each."""
+    return _pico(work / "trial", work / "trial.img")
+
+
+def cut_and_check(pico: RP2040Pico, op: str, image: Path, nanos: float, index: int) -> dict:
+    """Put the prepared image on pico's flash, cut the power at nanos during the operation, boot again and read
+    what main.py's check printed. Returns the check's findings with what the cut interrupted."""
+    where = "cut %d (%s at %.3f ms)" % (index, op, nanos / 1e6)
+    if pico.powered:
+        pico.kill()
+    shutil.copyfile(image, pico.flash)
+    pico.start(wait=False)
+    pico.cut_at(nanos)
+    deadline = time.monotonic() + 300
+    offs = len(pico.power_offs)
+    while len(pico.power_offs) == offs:  # wait_off() would see "not powered" before the boot was even reported
+        pico.check()
+        if time.monotonic() > deadline:
+            raise TimeoutError("%s: the power did not go" % where)
+        time.sleep(0.02)
+    off = pico.power_offs[-1]
+    if off["why"] != "cut":
+        raise RuntimeError("%s: the power went for another reason (%s)" % (where, off["why"]))
+    pico.start(wait=False)
     try:
-        pico.start(wait=False)
-        pico.cut_at(nanos)
-        deadline = time.monotonic() + 300
-        while not pico.power_offs:  # wait_off() would see "not powered" before the boot was even reported
-            pico.check()
-            if time.monotonic() > deadline:
-                raise TimeoutError("cut %d (%s at %.3f ms): the power did not go" % (index, op, nanos / 1e6))
-            time.sleep(0.02)
-        off = pico.power_offs[-1]
-        pico.start()
-        out = mpremote(pico.port, "exec", CHECK)
-    finally:
-        pico.stop()
-    line = next((x for x in out.splitlines() if x.startswith("CHECK")), None)
-    if line is None:
-        raise RuntimeError("cut %d (%s at %.3f ms): the check printed no result: %s" % (index, op, nanos / 1e6, out))
-    found = json.loads(line[len("CHECK") :])
+        line = pico.wait_line(CHECK_LINE, timeout=300)
+    except TimeoutError as e:
+        raise RuntimeError("%s: the boot after it printed no check: %s" % (where, e)) from e
+    pico.kill()
+    found = json.loads(line[len(CHECK_LINE) :])
     found.update(op=op, nanos=nanos, cut=off.get("cut"), t_off=off["t"])
     return found
 

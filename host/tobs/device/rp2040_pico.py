@@ -200,6 +200,7 @@ class RP2040Pico:
         self.power_offs: list[dict] = []
         self.port: str = str(self.run_dir / "ttyV")  # there while USB is enumerated
         self.serial_tail = bytearray()
+        self.serial_since_boot = bytearray()  # everything the firmware printed on USB since the last boot
         self.proc: subprocess.Popen | None = None
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
@@ -377,6 +378,22 @@ class RP2040Pico:
         """Wait until the firmware has written to the display since power-on."""
         self._wait(lambda: bool(self.display_writes), timeout, "waiting for the display")
 
+    def wait_line(self, prefix: str, timeout: float = 60) -> str:
+        """The first whole line the firmware has printed on USB since it last booted that starts with prefix,
+        waiting for it; USB carries it whether or not a program has the port open."""
+        wanted = prefix.encode()
+
+        def found() -> str | None:
+            for line in bytes(self.serial_since_boot).split(b"\n")[:-1]:
+                if line.startswith(wanted):
+                    return line.rstrip(b"\r").decode("utf-8", "replace")
+            return None
+
+        self._wait(lambda: found() is not None, timeout, "a line starting %r on USB" % prefix)
+        line = found()
+        assert line is not None
+        return line
+
     def wait_screen(self, needle: str, timeout: float = 60) -> str:
         """The screen's text once it shows needle."""
         deadline = time.monotonic() + timeout
@@ -438,6 +455,10 @@ class RP2040Pico:
     def _event(self, kind: str, payload: bytes) -> None:
         if kind == "S":
             self._to_port(payload)
+            with self._cond:
+                self.serial_since_boot += payload
+                del self.serial_since_boot[: -(1 << 20)]  # a long session's sync traffic is not kept
+                self._cond.notify_all()
             return
         with self._cond:
             if kind == "W":
@@ -450,6 +471,7 @@ class RP2040Pico:
                 self._close_port()  # a reset: the Pico drops off USB (closed already after a power-off)
                 self.boots += 1
                 self.powered = True
+                self.serial_since_boot = bytearray()
                 info = json.loads(payload)
                 if info["reason"] == "reset":
                     self.screen = SSD1306Emulator()

@@ -77,6 +77,9 @@ function powerOn(reason) {
   const state = {
     rp2040, clock, flash, boot: ++boots, usbReady: false, pendingRead: null, usbIn: [], press: null, keys: [],
     sleptNs: 0, bootWall: performance.now(), cycles: 0, resetRequested: false,
+    // When the firmware last took bytes from the PC and last sent some: the device side of a transfer in
+    // emulated time, without the PC's own delays.
+    usb: { inBytes: 0, lastInNanos: 0, outBytes: 0, lastOutNanos: 0 },
   };
   const i2cStats = attachI2C(rp2040.i2c[0], {
     ds3231,
@@ -105,7 +108,11 @@ function powerOn(reason) {
     state.usbReady = true;
     emitJSON('U', { t: clock.nanos, boot: state.boot });
   };
-  cdc.onSerialData = (buffer) => emit('S', buffer);
+  cdc.onSerialData = (buffer) => {
+    state.usb.outBytes += buffer.length;
+    state.usb.lastOutNanos = clock.nanos;
+    emit('S', buffer);
+  };
   const usb = rp2040.usbCtrl;
   usb.onEndpointRead = (endpoint, size) => {
     // Held until the PC has sent something: answering an armed endpoint with nothing only makes it ask again.
@@ -126,6 +133,8 @@ function deliver(state) {
   const n = Math.min(pending.size, state.usbIn.length);
   const buffer = Uint8Array.from(state.usbIn.splice(0, n));
   state.pendingRead = null;
+  state.usb.inBytes += n;
+  state.usb.lastInNanos = state.clock.nanos;
   state.rp2040.usbCtrl.endpointReadDone(pending.endpoint, buffer);
 }
 
@@ -313,6 +322,7 @@ function command(kind, payload) {
         wall_ms: totals.wallMs + now.wallMs,
         flash: chip ? { ops: chip.flash.ops, ...chip.flash.counts } : null,
         i2c: chip ? { ...chip.i2c } : null,
+        usb: chip ? { ...chip.usb } : null,
       });
       return;
     }
