@@ -9,17 +9,21 @@ import typer
 from rich.table import Table
 
 from tobs.cli.device import print_sync_summary
-from tobs.cli.options import Db, fail, failures, out
+from tobs.cli.options import Db, fail, failures, folder, heap_size, out
 from tobs.device.virtual_pico import FirmwareDied
 from tobs.ops import demo as demo_ops
 
 
 def demo(
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="Keeps the virtual handheld between runs.")] = Path(
+    run_dir: Annotated[
+        Path, typer.Option("--run-dir", callback=folder, help="Keeps the virtual handheld between runs.")
+    ] = Path(
         "run/demo"
     ),
     db: Db = None,
-    heap: Annotated[str, typer.Option(help="MicroPython heap limit for the virtual handheld.")] = "128k",
+    heap: Annotated[
+        str, typer.Option(callback=heap_size, help="MicroPython heap limit for the virtual handheld.")
+    ] = "128k",
 ) -> None:
     """The main job: a shift on the virtual handheld, then a shift-end sync into the register."""
     with failures():

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from tobs.cli.options import Db, Patient, fail, file_name, say, using_register
+from tobs.cli.options import Db, Patient, PatientRequired, fail, file_name, say, using_register
 
 fhir_app = typer.Typer(no_args_is_help=True, help="FHIR exchange: MedCom messages to the GP, vital-signs exports, "
                                                    "acknowledgements and a check of stated TOBS totals.")
@@ -132,7 +132,7 @@ def _sent(sent) -> None:
 @fhir_app.command("message")
 def message(
     site: SiteRequired,
-    patient: Annotated[int, typer.Option("--patient", help="The local patient number.")],
+    patient: PatientRequired,
     to: Annotated[str, typer.Option("--to", help="The GP practice's SOR number (from the site's exchange file).")],
     out: Outbox,
     chosen: Annotated[str | None, typer.Option("--sets", help="DEVICE:SEQ[,…] (default: the latest set).")] = None,

@@ -4,8 +4,10 @@ never a traceback. Commands import these; none declares its own."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -61,6 +63,25 @@ def file_name(value: str | None) -> str | None:
     """An output file option: an empty name is refused here (it would otherwise be the current folder)."""
     if value is not None and not value.strip():
         raise typer.BadParameter("give a file name (or - for standard output), not an empty string.")
+    return value
+
+
+def heap_size(value: str | None) -> str | None:
+    """--heap: a size as MicroPython's -X heapsize takes it (128k, 2m, 200000); anything else makes it exit."""
+    if value is not None and not re.fullmatch(r"[1-9][0-9]{0,8}[km]?", value):
+        raise typer.BadParameter(f"give a heap size such as 128k or 2m, not {value!r}.")
+    return value
+
+
+def folder(value: Path | None) -> Path | None:
+    """A folder option the command creates if needed: refused by name when it, or a folder above it, is a file."""
+    if value is None:
+        return None
+    for path in (value, *value.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise typer.BadParameter(f"{path} is a file, not a folder.")
+            break
     return value
 
 

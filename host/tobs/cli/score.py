@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 import typer
@@ -11,10 +12,15 @@ from rich.table import Table
 from tobs.cli.options import Json, fail, out
 from tobs.shared import tobs_core, tobs_labels
 
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
 
 def parse_number(field: str, text: str) -> int | float:
     """A number as typed: '92', '38.7' or Danish '38,7'; the core decides whether it is acceptable."""
     cleaned = text.strip().replace(",", ".")
+    # int() and float() also take "٧٢", "7_2", "nan" and "1e3": none of them is a value read off a monitor.
+    if not _NUMBER.fullmatch(cleaned):
+        raise tobs_core.VitalError(field, "number")
     try:
         return int(cleaned)
     except ValueError:

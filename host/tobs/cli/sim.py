@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from tobs.cli.options import fail, say
+from tobs.cli.options import fail, folder, heap_size, say
 from tobs.device import rp2040_pico
 from tobs.device.keyscript import Screenshots, ScriptError, parse_script, run_script, terminal_art
 from tobs.device.virtual_pico import KEYS, FirmwareDied, VirtualPico
@@ -87,11 +87,14 @@ def sim(
     ] = None,
     keys_file: Annotated[Path | None, typer.Option("--keys-file", help="Read the key script from a file.")] = None,
     screenshots: Annotated[
-        Path | None, typer.Option(help="Folder for a numbered PNG of every distinct screen.")
+        Path | None, typer.Option(callback=folder, help="Folder for a numbered PNG of every distinct screen.")
     ] = None,
-    heap: Annotated[str, typer.Option(help="MicroPython heap limit (the Pico has about 210k).")] = "128k",
+    heap: Annotated[
+        str, typer.Option(callback=heap_size, help="MicroPython heap limit (the Pico has about 210k).")
+    ] = "128k",
     run_dir: Annotated[
-        Path, typer.Option("--run-dir", help="Keeps the virtual Pico's flash image and id between runs.")
+        Path, typer.Option("--run-dir", callback=folder,
+                           help="Keeps the virtual Pico's flash image and id between runs.")
     ] = Path("run/sim"),
     clock: Annotated[str, typer.Option(help="unset (a bare Pico: 2021-01-01, not valid) or host (RTC).")] = "unset",
     entry: Annotated[str, typer.Option(help="Script to run instead of the firmware's main.py.")] = "main.py",
@@ -123,6 +126,8 @@ def sim(
     try:
         script_text = keys_file.read_text(encoding="utf-8") if keys_file is not None else keys
         steps = parse_script(script_text) if script_text is not None else None
+    except UnicodeDecodeError:
+        fail(f"--keys-file: {keys_file} is not UTF-8 text.")
     except (OSError, ScriptError) as e:
         fail(str(e))
     if target == "rp2040":
@@ -135,6 +140,8 @@ def sim(
     # An entry given relative to where the command runs, else relative to the firmware folder (main.py).
     script = Path(entry).resolve() if Path(entry).is_file() else entry
     pico = VirtualPico(run_dir, heap=heap, clock=clock, entry=script, boot="flash" if from_flash else "repo")
+    if not from_flash and not pico.entry.is_file():
+        fail(f"--entry: there is no script {entry} here or in the firmware folder.")
     shots = Screenshots(screenshots)
     try:
         pico.start(wait=False)

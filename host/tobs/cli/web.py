@@ -23,6 +23,20 @@ config_app = typer.Typer(no_args_is_help=True, help="Site configurations the reg
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# An idle logout longer than a day is no logout (and inf cannot be a time at all).
+IDLE_MIN_MAX = 24 * 60
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """--host must name one address to listen on: an empty one would listen on every network the PC has."""
+    import socket
+
+    if not host.strip() or host != host.strip() or not host.isascii() or not host.isprintable():
+        fail(f"--host must be an address or host name to listen on (0.0.0.0 for the ward's network), not {host!r}.")
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as e:
+        fail(f"--host {host!r} is no address this PC can listen on ({e}).")
 
 
 def serve(
@@ -35,10 +49,14 @@ def serve(
         int | None, typer.Option("--workers", min=1, help="Worker processes (default: 1 on SQLite, 2 per core on "
                                                           "PostgreSQL, at most 8).")
     ] = None,
-    idle_min: Annotated[float, typer.Option("--idle-min", min=1, help="Log out after this many idle minutes.")] = 15,
+    idle_min: Annotated[
+        float, typer.Option("--idle-min", min=1, max=IDLE_MIN_MAX, help="Log out after this many idle minutes.")
+    ] = 15,
 ) -> None:
     """The web view of the register: ward board, patients, quality run charts, handhelds."""
     import uvicorn
+
+    check_listen_address(host, port)
 
     with using_register(db) as register:
         where, dialect = register.where, register.dialect

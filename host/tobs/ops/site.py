@@ -7,8 +7,14 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 
 from tobs.device.link import Link
+
+# What the handheld's PIN field takes (screen_entry.MAX_DIGITS) and its staff numbers (siteconfig.STAFF_MAX: eight
+# keypad digits); four digits is the least a PIN should have.
+PIN_DIGITS_MIN, PIN_DIGITS_MAX = 4, 8
+STAFF_MAX = 99_999_999
 
 _CHUNK = 384  # bytes of the file per DATA line: its base64 stays well inside the handheld's line limit
 
@@ -38,6 +44,14 @@ def push_site(link: Link, data: bytes) -> str:
 
 def pin_hash(salt: str, staff: int, pin: str) -> str:
     """The hex SHA-256 a staff entry holds for a PIN (the PIN itself is never stored)."""
-    if not pin.isdigit():
-        raise ValueError("The PIN must be digits only (the keypad has no letters).")
+    # ASCII only: str.isdigit() is also true of "١٢٣٤" and "²³", which no keypad can type, so such a hash would
+    # lock the person out.
+    if not re.fullmatch(r"[0-9]{%d,%d}" % (PIN_DIGITS_MIN, PIN_DIGITS_MAX), pin):
+        raise ValueError(
+            f"--pin must be {PIN_DIGITS_MIN}-{PIN_DIGITS_MAX} digits 0-9 (what the handheld's keypad can type)."
+        )
+    if not 1 <= staff <= STAFF_MAX:
+        raise ValueError(f"--staff must be a staff number of 1-8 digits (1-{STAFF_MAX}), not {staff}.")
+    if not salt:
+        raise ValueError("--salt must be the site's pin_salt, not empty.")
     return hashlib.sha256(f"{salt}:{staff}:{pin}".encode()).hexdigest()
