@@ -45,7 +45,13 @@ def patients(db: Db = None, site: Site = None, as_json: Json = False,
     """List the register's patients: local number per site, name if added on this PC, latest score."""
     with using_register(db) as register:
         found = queries.list_patients(register, site=site)
-        _audit(register, "cli_patients", [(p.site, p.number) for p in found], identity=True)
+        # The listing always masks the CPR number (DDMMYY-****) unless --show-cpr: the log says, per patient, whether
+        # a name or a whole CPR number was printed, not merely that the patient was listed.
+        def shown(p) -> bool:
+            return bool(p.name or (show_cpr and p.cpr))
+
+        _audit(register, "cli_patients", [(p.site, p.number) for p in found if shown(p)], identity=True)
+        _audit(register, "cli_patients", [(p.site, p.number) for p in found if not shown(p)], identity=False)
     if as_json:
         print(json.dumps([p.as_dict(show_cpr) for p in found], ensure_ascii=False))
         return

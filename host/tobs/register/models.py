@@ -341,8 +341,9 @@ class AuditEntry(Base):
     # ward_board, patient_page, ... : what showed the patient.
     what: Mapped[str] = mapped_column(String(32))
     site_code: Mapped[str] = mapped_column(String(32))
-    patient_number: Mapped[int] = mapped_column(Integer)
-    # Whether the name and CPR number were on the page.
+    patient_number: Mapped[int] = mapped_column(BigInteger)  # patient numbers go to 2^32 - 1 (migration 0007)
+    # Whether the patient's name or whole CPR number was on the page or in the output (a masked CPR, DDMMYY-****, is
+    # not a whole one).
     identity_shown: Mapped[bool] = mapped_column(Boolean)
     remote: Mapped[str] = mapped_column(String(64))
 

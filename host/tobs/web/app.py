@@ -213,7 +213,7 @@ def create_app(register: Register, *, idle: timedelta = accounts.IDLE_TIMEOUT) -
         if record is None:
             return refuse(request, active, 404, "not_found")
         audit.record_views(register, audit.Viewer(account.username, account.role, remote(request)), "patient_page",
-                           site, [number], identity_shown=account.sees_identity)
+                           site, [number], identity_shown=account.sees_identity and bool(record.name or record.cpr))
         everything = len(record.sets)
         if days > 0:
             since = datetime.now(timezone.utc) - timedelta(days=days)
