@@ -89,6 +89,25 @@ def parse_command(line):
     return parts[0], parts[1:]
 
 
+# The argument checks of the device's command handler: small, because on the handheld they share a 128 KB heap
+# with the screen flow. A wrong count of arguments is caught there by unpacking (`a, b = args`), a ValueError too.
+def number_arg(text, highest, lowest=0):
+    """A decimal argument in lowest..highest, written as str() writes it: no sign, spaces, underscores or zeros
+    in front, so one number has one spelling."""
+    value = int(text)
+    if str(value) != text or not lowest <= value <= highest:
+        raise ValueError("%s is not %d..%d" % (text, lowest, highest))
+    return value
+
+
+def hex_arg(text, size):
+    """`size` bytes from exactly 2 * size lower-case hex digits."""
+    data = unhexlify(text)
+    if len(data) != size or hexlify(data).decode() != text:
+        raise ValueError("%s is not %d lower-case hex digits" % (text, 2 * size))
+    return data
+
+
 _pads = {}  # key -> (inner pad, outer pad): a sync tags thousands of records with one key
 
 

@@ -88,11 +88,16 @@ def broken_variants():
     return out
 
 
-def test_a_broken_site_json_falls_back_to_the_default_with_a_warning():
-    for name, raw in broken_variants():
-        site = load_with("broken", raw)
-        assert site.example and site.path == DEFAULT_CONFIG, name
-        assert site.warning and site.warning.startswith("site.json not used: "), (name, site.warning)
+def test_a_broken_site_json_is_refused_and_never_replaced_by_the_example():
+    # It once fell back to the example, whose staff and PINs (1001/1234) are published: `tobs site push` of `{}`
+    # opened the handheld to anyone who had read the README.
+    for name, raw in broken_variants() + [("empty object", b"{}"), ("a list", b"[]"), ("not UTF-8", b"\xff\xfe")]:
+        try:
+            site = load_with("broken", raw)
+        except siteconfig.ConfigError as e:
+            assert str(e).startswith("site.json not used: "), (name, str(e))
+        else:
+            raise AssertionError("%s: loaded as %s" % (name, site.path))
 
 
 def test_validation_names_the_problem():

@@ -364,3 +364,25 @@ def test_a_wiped_flash_is_a_new_store_and_the_register_says_what_of_the_old_one_
     rows = list_observations(enrolled, site="test")
     assert sorted(r.patient for r in rows) == [201, 202, 203, 206]
     assert {(r.store_epoch, r.seq) for r in rows if r.patient == 206} == {(fresh["store_epoch"], 1)}
+
+
+def test_malformed_commands_leave_the_app_running_and_saving(pico, enrolled):
+    """What someone holding only the cable once did to a handheld: each is refused with one X frame, and the nurse
+    can still enter and save an observation afterwards."""
+    with Link(pico.port) as link:
+        # ACK -1 once raised OverflowError out of the link: the app died, the keypad went dead, the REPL took over.
+        with pytest.raises(LinkError, match="refused: ACK: -1 is not 0..4294967295"):
+            link.request("ACK", -1, "00", expect="A")
+        # TIME 10^12 was once taken, and every save after it failed.
+        with pytest.raises(LinkError, match="refused: TIME: 1000000000000 is not 1577836800..4102444800"):
+            link.request("TIME", 10**12, expect="T")
+        # A long line's tail once ran as a command of its own.
+        link.send_raw(b"x" * 1025 + tobs_protocol.command("HELLO"))
+        with pytest.raises(LinkError, match="longer than 1024"):
+            link.read_frame()
+        with pytest.raises(LinkError, match="stopped answering"):
+            link.read_frame(timeout=0.5)
+        assert link.request("HELLO", expect="H").json()["pending"] == 3
+    enter(pico, OBSERVATIONS[:1])
+    pico.check()
+    assert hello(pico)["pending"] == 4

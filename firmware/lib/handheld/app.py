@@ -81,13 +81,9 @@ def _run(board):
         board.log("store: " + problem)
     try:
         site = handheld.once("siteconfig_load", "load", root)
-    except (OSError, ValueError) as e:
-        # Without any configuration nobody can log in: say so on the screen and stop here.
+    except Exception as e:  # noqa: BLE001 - whatever is wrong with the file, nobody logs in until IT mends it
         board.log("no usable site configuration: %r" % (e,))
-        _show_fatal(display, text.get("da", "no_config"))
-        while True:
-            board.idle()
-            board.sleep_ms(1000)
+        return _without_configuration(board, display, store, str(e))
     if site.warning:
         board.log(site.warning)
     gc.collect()
@@ -122,12 +118,20 @@ def _run(board):
             # Start the work on a clean heap, so that the sample after it measures what handling keys needs.
             gc.collect()
         while key is not None:
-            flow.key(key)
+            try:
+                flow.key(key)
+            except MemoryError as e:
+                _out_of_memory(board, sync, flow, "key %s (%s)" % (key, e))
             key = board.read_key()
         if flow.tick():
             worked = True
         if sync.link is not None or _readable(serial_in):
-            if sync.poll():
+            try:
+                handled = sync.poll()
+            except MemoryError as e:
+                handled = True
+                _out_of_memory(board, sync, flow, "the link (%s)" % (e,))
+            if handled:
                 worked = True
                 # A sync may have drawn its progress over the nurse's screen (and sync may change what is pending).
                 flow.render()
@@ -145,6 +149,44 @@ def _run(board):
     micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
     board.log("leaving the app for the REPL")
     return False
+
+
+def _without_configuration(board, display, store, problem):
+    """No usable site configuration: nobody can log in (the example's published PINs never stand in for a site's
+    broken file), the screen says so, and the link still serves the PC, so the records go to the register and IT
+    can push a good file (the app then starts again with it). Returns what _run returns."""
+    _show_fatal(display, text.get("da", "no_config"))
+    from handheld.commands import SerialCommands
+
+    micropython.kbd_intr(-1)  # pyright: ignore[reportAttributeAccessIssue]
+    link = SerialCommands(board, store, status=lambda: {"site_id": None, "config_id": None, "config_error": problem})
+    while not (link.wants_repl or link.config_pushed):
+        link.poll()
+        board.read_key()  # a key does nothing here but is taken, so none waits for a configuration to arrive
+        board.idle()
+        board.sleep_ms(_LOOP_MS)
+    if link.config_pushed:
+        return True
+    micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
+    board.log("leaving the app for the REPL")
+    return False
+
+
+def _out_of_memory(board, sync, flow, doing):
+    """The heap ran out while the app was handling `doing`. A MemoryError leaving the loop would end the app: the
+    keypad dead in the middle of a shift, the REPL on the port. Instead the link's code leaves the heap (a PC's next
+    byte loads it again) and the nurse is told to look and try again: what a key had not finished is not on the
+    screen, and records are written whole or not at all (store.py), so nothing saved is touched."""
+    sync.drop()
+    gc.collect()
+    board.log("out of memory while handling %s; link unloaded, %d bytes free now" % (doing, gc.mem_free()))
+    try:
+        flow.notice(flow.t("no_memory"))
+        flow.render()
+    except MemoryError:
+        # Not even the notice fits: the screen keeps what it showed, and the next key draws it afresh.
+        board.log("out of memory again while telling the nurse")
+    flow.dirty = True
 
 
 def _readable(poller):
@@ -186,10 +228,16 @@ class _Sync:
             self.last_ms = board.ticks_ms()
             self.wants_repl = link.wants_repl
         elif link.idle() and time.ticks_diff(board.ticks_ms(), self.last_ms) >= _LINK_IDLE_MS:
-            self.link = None
-            handheld.unload("commands")
-            sys.modules.pop("tobs_protocol", None)
+            self.drop()
         return handled
+
+    def drop(self):
+        """The link's code leaves the heap; whatever the PC sends next loads it again. A half-received command
+        line or file upload is forgotten with it: the PC gets no answer, times out, and starts over."""
+        self.link = None
+        handheld.unload("commands")
+        handheld.unload("link_admin")
+        sys.modules.pop("tobs_protocol", None)
 
     def _status(self):
         site = self.flow.site

@@ -1,11 +1,11 @@
 # The handheld's end of the sync link (docs/protocol.md): answers the PC's commands over USB serial while
 # the app runs. Records leave the device only as frames; they are forgotten only on an authenticated ACK.
 import json
-import os
 import select
 import sys
 from binascii import crc32
 
+import handheld
 import tobs_core
 import tobs_protocol
 import tobs_record
@@ -16,7 +16,9 @@ LINK_FILE = "link.json"  # enrolment: site code and the per-device key
 _MAX_LINE = const(1024)
 _RECORD_SIZE = tobs_record.RECORD_SIZE
 RECORDS_PER_FRAME = tobs_protocol.MAX_PAYLOAD // _RECORD_SIZE
-_PUT_ALLOWED = ("site.json",)
+_SEQ_MAX = 0xFFFFFFFF  # a sequence number is 4 bytes in the record and in the ACK tag
+# Carried out by handheld.link_admin, loaded for the one command: they are rare, and the sync's own commands are not.
+_ADMIN = ("TIME", "ENROLL", "PUT", "DATA", "COMMIT", "REPL")
 
 
 _BATCH = 16  # records per serial write
@@ -60,16 +62,8 @@ def write_records(writer, records, count, frame_done=None):
     return written
 
 
-def _join(root, name):
+def join(root, name):
     return name if root in ("", "/") else root.rstrip("/") + "/" + name
-
-
-def _write_atomically(path, data):
-    # Temp file then rename: a power cut leaves the old file or the new one, never half of one.
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, path)
 
 
 class SerialCommands:
@@ -85,11 +79,13 @@ class SerialCommands:
         self.progress = progress
         self.config_changed = config_changed
         self.root = board.storage_root()
+        self.link_file = join(self.root, LINK_FILE)
         self.reader, self.writer = board.serial()
         self._poll = select.poll()
         self._poll.register(self.reader, select.POLLIN)
         self._line = bytearray()
-        self._put = None  # (name, size, bytearray) while a file is being received
+        self._discarding = False  # a line grew past _MAX_LINE: everything up to its newline is dropped
+        self.upload = None  # [name, announced size, received, CRC-32] while a file is being received (PUT)
         self._last_seq = None  # of the last record PULL has written
         self.wants_repl = False
         self.config_pushed = False
@@ -97,7 +93,7 @@ class SerialCommands:
 
     def _load_enrolment(self):
         try:
-            with open(_join(self.root, LINK_FILE)) as f:
+            with open(self.link_file) as f:
                 data = json.load(f)
             return {"site": data["site"], "key": tobs_protocol.from_hex(data["key"])}
         except OSError:
@@ -106,13 +102,17 @@ class SerialCommands:
             self.board.log("link.json unreadable (%s): device must be enrolled again" % e)
             return None
 
+    def path(self, name):
+        """Where the file `name` lives in the handheld's storage."""
+        return join(self.root, name)
+
     @property
     def key(self):
         return self.enrolment["key"] if self.enrolment else None
 
     def idle(self):
         """True between commands: no command line half received and no file upload under way."""
-        return not self._line and self._put is None
+        return not self._line and not self._discarding and self.upload is None
 
     def poll(self):
         """Handle whatever the PC has sent; True if a command was handled."""
@@ -121,7 +121,11 @@ class SerialCommands:
             b = self.reader.read(1)
             if not b:
                 break
-            if b == b"\n":
+            if b == b"\n" and self._discarding:
+                # The end of a line too long to be a command: answered when it overflowed, and no part of it
+                # is ever taken for a command.
+                self._discarding = False
+            elif b == b"\n":
                 line = bytes(self._line)
                 self._line = bytearray()
                 # An empty line is how a PC starts a session: it ends whatever half line a cut cable left.
@@ -132,11 +136,14 @@ class SerialCommands:
                     # The app is about to leave (REPL) or start again (new site file): whatever the PC sent next
                     # stays in the serial buffer for the REPL or the restarted app, never answered by this one.
                     break
+            elif self._discarding:
+                pass
             elif len(self._line) < _MAX_LINE:
                 self._line.extend(b)
             else:
                 self._line = bytearray()
-                self._send("X", {"error": "command line too long"})
+                self._discarding = True
+                self.send("X", {"error": "command line longer than 1024 bytes, ignored to its end"})
         return handled
 
     def _readable(self):
@@ -145,33 +152,50 @@ class SerialCommands:
             return True
         return False
 
-    def _send(self, kind, payload=None):
+    def send(self, kind, payload=None):
         data = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload or {}).encode()
         self.writer.write(tobs_protocol.frame(kind, data))
 
     def _handle(self, line):
+        verb = None  # until the line has passed its CRC check, its first word names nothing
         try:
             verb, args = tobs_protocol.parse_command(line)
-        except (ValueError, UnicodeError) as e:
-            self._send("X", {"error": str(e)})
-            return
-        handler = getattr(self, "_cmd_" + verb.lower(), None) if verb.isalpha() else None
-        if handler is None:
-            # Test builds add KEY and SCREEN (testhooks); a production image has no such module loaded.
-            hooks = sys.modules.get("testhooks")
-            handler = hooks.handler(self, verb) if hooks else None
-        if handler is None:
-            self._send("X", {"error": "unknown command " + verb})
-            return
-        try:
+            if verb in _ADMIN:
+                from handheld import link_admin
+
+                try:
+                    link_admin.run(self, verb, args)
+                finally:
+                    link_admin = None
+                    if self.upload is None:
+                        # Loaded for one command, kept only while a file arrives (a DATA line every few ms):
+                        # loading it for each would leave the heap in pieces too small for the next chunk.
+                        handheld.unload("link_admin")
+                return
+            handler = getattr(self, "_cmd_" + verb.lower(), None) if verb.isalpha() else None
+            if handler is None:
+                # Test builds add KEY and SCREEN (testhooks); a production image has no such module loaded.
+                hooks = sys.modules.get("testhooks")
+                handler = hooks.handler(self, verb) if hooks else None
+            if handler is None:
+                raise ValueError("unknown command " + verb)
             handler(args)
-        except (ValueError, IndexError) as e:
-            self._send("X", {"error": "%s: %s" % (verb, e)})
-        except OSError as e:
-            self.board.log("link %s failed: %r" % (verb, e))
-            self._send("X", {"error": "%s failed on the device (%s)" % (verb, e)})
+        except Exception as e:  # noqa: BLE001 - every error, see below
+            # Whatever comes down the cable must never stop the app: an exception leaving poll() ends the app's
+            # loop, the keypad goes dead in the middle of a shift and the REPL takes the port. So every error is
+            # answered with one X frame; one nobody foresaw (an overflow, MemoryError, a bug) is also logged for
+            # the developers. The commands change state last, in one step, so a refused one changed nothing.
+            if not isinstance(e, ValueError):
+                self.board.log("link %s failed: %r" % (verb, e))
+            try:
+                self.send("X", {"error": ("%s: %s" % (verb, e)) if verb and verb.isalpha() else str(e)})
+            except OSError as e:
+                # The port itself failed: nobody is there to answer; the app goes on and the PC times out.
+                self.board.log("link: no answer sent: %r" % (e,))
 
     def _cmd_hello(self, args):
+        if args:
+            raise ValueError("takes no arguments")
         store = self.store
         info = {
             "proto": tobs_protocol.PROTOCOL,
@@ -193,13 +217,14 @@ class SerialCommands:
         }
         if self.status:
             info.update(self.status())
-        self._send("H", info)
+        self.send("H", info)
 
     def _cmd_pull(self, args):
-        first, limit = int(args[0]), int(args[1])
+        first, limit = args
+        first, limit = tobs_protocol.number_arg(first, _SEQ_MAX), tobs_protocol.number_arg(limit, _SEQ_MAX)
         key = self.key
         if key is None:
-            self._send("X", {"error": "this handheld is not enrolled"})
+            self.send("X", {"error": "this handheld is not enrolled"})
             return
         total = min(self.store.pending_count(), limit)
         # Counted first, so that each frame's length is known before its records are read, signed and written.
@@ -215,7 +240,7 @@ class SerialCommands:
                              (lambda done: progress(done, total)) if progress else None)
         if progress and not sent:
             progress(0, total)
-        self._send("E", {"count": sent, "last_seq": self._last_seq, "store_epoch": self.store.epoch})
+        self.send("E", {"count": sent, "last_seq": self._last_seq, "store_epoch": self.store.epoch})
 
     def _signed(self, first, key):
         # Records leave the device signed when they leave, bound to this store's epoch.
@@ -227,10 +252,11 @@ class SerialCommands:
                 yield tobs_record.with_tag(raw, tobs_protocol.record_tag(key, tobs_record.signed_part(raw), epoch))
 
     def _cmd_ack(self, args):
-        seq, tag = int(args[0]), tobs_protocol.from_hex(args[1])
+        seq, tag = args
+        seq, tag = tobs_protocol.number_arg(seq, _SEQ_MAX), tobs_protocol.hex_arg(tag, tobs_protocol.TAG_SIZE)
         key = self.key
         if key is None or tag != tobs_protocol.ack_tag(key, self.board.unique_id(), seq, self.store.epoch):
-            self._send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
+            self.send("X", {"error": "acknowledgement does not verify; nothing marked synced"})
             return
         self.store.mark_synced(seq)
         # The register has them: their flash goes back to new measurements (a full store is full no longer).
@@ -239,66 +265,4 @@ class SerialCommands:
         except OSError as e:
             dropped = 0
             self.board.log("compaction after sync failed, log kept as it was: %r" % (e,))
-        self._send("A", {"synced_to": seq, "pending": self.store.pending_count(), "freed": dropped})
-
-    def _cmd_time(self, args):
-        self.board.set_clock(int(args[0]))
-        self._send("T", {"now": self.board.now(), "clock_valid": self.board.clock_valid()})
-
-    def _cmd_enroll(self, args):
-        site, key = args[0], tobs_protocol.from_hex(args[1])
-        if len(key) != 32:
-            raise ValueError("key must be 32 bytes")
-        if self.enrolment and self.enrolment["key"] != key and self.store.pending_count():
-            self._send("X", {"error": "enrolled with another key and records are not synced yet: sync first"})
-            return
-        _write_atomically(_join(self.root, LINK_FILE), json.dumps({"site": site, "key": args[1]}).encode())
-        self.enrolment = {"site": site, "key": key}
-        self._send("A", {"enrolled_site": site})
-
-    # A pushed file goes straight to a ".part" file as it arrives, never whole into the heap; COMMIT checks its
-    # size and CRC-32 and renames it over the old one (atomic on LittleFS), so a cut push changes nothing.
-    def _cmd_put(self, args):
-        name, size = args[0], int(args[1])
-        if name not in _PUT_ALLOWED or not 0 < size <= 16384:
-            raise ValueError("only site.json up to 16 KB can be written")
-        path = _join(self.root, name) + ".part"
-        with open(path, "wb"):
-            pass  # start empty: a part left by an earlier, cut push is not continued
-        self._put = [name, size, 0, 0]  # name, announced size, received, running CRC-32
-        self._send("A", {"put": name})
-
-    def _cmd_data(self, args):
-        if self._put is None:
-            raise ValueError("DATA without PUT")
-        from binascii import a2b_base64
-
-        chunk = a2b_base64(args[0])
-        put = self._put
-        if put[2] + len(chunk) > put[1]:
-            self._put = None
-            raise ValueError("more data than announced")
-        with open(_join(self.root, put[0]) + ".part", "ab") as f:
-            f.write(chunk)
-        put[2] += len(chunk)
-        put[3] = crc32(chunk, put[3])
-        self._send("A", {"received": put[2]})
-
-    def _cmd_commit(self, args):
-        if self._put is None:
-            raise ValueError("COMMIT without PUT")
-        name, size, received, crc = self._put
-        self._put = None
-        path = _join(self.root, name)
-        if received != size or "%08x" % (crc & 0xFFFFFFFF) != args[0]:
-            os.remove(path + ".part")
-            raise ValueError("file arrived damaged; the old one is kept")
-        os.rename(path + ".part", path)
-        self.config_pushed = True
-        if self.config_changed:
-            self.config_changed()
-        self._send("A", {"written": name, "size": size})
-
-    def _cmd_repl(self, args):
-        self.wants_repl = True
-        self._send("A", {"repl": True})
+        self.send("A", {"synced_to": seq, "pending": self.store.pending_count(), "freed": dropped})

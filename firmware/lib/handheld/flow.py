@@ -181,7 +181,8 @@ class Flow:
         """Write the measurement in progress to flash (a failure is logged: the entry itself goes on)."""
         try:
             handheld.once("draft", "write", self)
-        except OSError as e:
+        except (OSError, MemoryError) as e:
+            # The draft is a copy kept for a power cut; the values on the screen are the measurement.
             self.board.log("draft not kept: %r" % (e,))
 
     def drop_draft(self):

@@ -108,7 +108,8 @@ def _append(f, record):
         return f.store.append(record)
     except StoreFull:
         f.notice(f.t("store_full"))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, MemoryError) as e:
+        # Nothing half-written stays in the log (store.py): the entry stays on screen to be saved again.
         f.board.log("save failed: %r" % (e,))
         f.notice(f.t("save_fail"))
     return None

@@ -1,7 +1,9 @@
 # Reading a site configuration file into a SiteConfig: streamed hashing and parsing, the checks, and the
-# reduction to the site's own language. site.json in the storage folder wins; a missing or broken one falls back to
-# the example default shipped with the firmware, so a bad file can never brick the device (the status screen then
-# shows the warning). Used through handheld.once(), so neither this code nor the checks stay in the heap.
+# reduction to the site's own language. site.json in the storage folder wins; only a handheld that never had one
+# starts with the example shipped with the firmware (a demo, or a bench before the site's file is pushed). A broken
+# site.json is refused, never replaced by the example, whose staff and PINs are published: the app then lets
+# nobody log in, keeps its records and waits for a good file (app.py). Used through handheld.once(), so neither
+# this code nor the checks stay in the heap.
 import json
 import os
 from binascii import hexlify
@@ -78,17 +80,17 @@ def read_file(path, warning=None):
 
 
 def load(root, default_path=None):
-    """storage_root/site.json if it is usable, else the shipped default with .warning saying why."""
+    """storage_root/site.json; the shipped example only if there is no site.json at all. ConfigError naming the
+    problem if site.json is there but unusable."""
     default_path = default_path or DEFAULT_PATH
     site_path = root.rstrip("/") + "/" + SITE_FILE
-    warning = None
     try:
         site = read_file(site_path)
-        if site is not None:
-            return site
-    except Exception as e:  # noqa: BLE001 - any fault in the site's file falls back to the default, reported
-        warning = "%s not used: %s" % (SITE_FILE, e)
-    site = read_file(default_path, warning)
+    except Exception as e:  # noqa: BLE001 - whatever the fault in the site's file, it is refused as a whole
+        raise ConfigError("%s not used: %s" % (SITE_FILE, e)) from None
+    if site is not None:
+        return site
+    site = read_file(default_path)
     if site is None:
         raise ConfigError("no %s and no default configuration at %s" % (SITE_FILE, default_path))
     return site

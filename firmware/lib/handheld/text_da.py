@@ -77,8 +77,9 @@ no_remind=Ingen påmindelse
 hint_saved=#=næste *=hjem
 store_full=Hukommelse fuld – synkronisér
 save_fail=Kunne ikke gemme. Prøv igen.
+no_memory=Hukommelsen slap op. Tjek skærmen og prøv igen.
 any_key=Tryk en tast
-no_config=Opsætning mangler. Kontakt IT.
+no_config=Opsætningen mangler eller er i stykker. Ingen kan logge ind. Målinger er gemt. Kontakt IT.
 status=Status
 ex_config=EKSEMPEL-OPSÆTN.
 config_err=Fejl i site.json

@@ -76,8 +76,9 @@ no_remind=No reminder
 hint_saved=#=next *=home
 store_full=Memory full – synchronise
 save_fail=Could not save. Try again.
+no_memory=Ran out of memory. Check the screen and try again.
 any_key=Press any key
-no_config=No configuration. Contact IT.
+no_config=The site setup is missing or broken. Nobody can log in. Records are kept. Contact IT.
 status=Status
 ex_config=EXAMPLE CONFIG
 config_err=site.json broken

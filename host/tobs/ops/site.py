@@ -8,7 +8,10 @@ import binascii
 import hashlib
 import json
 import re
+import subprocess
+import sys
 
+from tobs import firmware
 from tobs.device.link import Link
 
 # What the handheld's PIN field takes (screen_entry.MAX_DIGITS) and its staff numbers (siteconfig.STAFF_MAX: eight
@@ -16,7 +19,8 @@ from tobs.device.link import Link
 PIN_DIGITS_MIN, PIN_DIGITS_MAX = 4, 8
 STAFF_MAX = 99_999_999
 
-_CHUNK = 384  # bytes of the file per DATA line: its base64 stays well inside the handheld's line limit
+_CHUNK = 192  # bytes of the file per DATA line: each piece the handheld allocates for a line stays small (its heap
+# is in pieces while the app runs; a 528-byte line once found no gap to fit), and well inside its line limit
 
 
 class SiteFileError(ValueError):
@@ -28,13 +32,47 @@ def config_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:8]
 
 
-def push_site(link: Link, data: bytes) -> str:
-    """Write site.json to the handheld (streamed to a part file, renamed over the old one on COMMIT) and return
-    its config id. Raises SiteFileError before anything is sent if the bytes are not JSON, LinkError after."""
+# The handheld's own reading of a site file (firmware/lib/handheld/siteconfig_load.py), run in a child CPython with
+# the firmware's lib folder on its path: the PC refuses exactly what the device would, with the device's words, and
+# the device's top-level module names (handheld, tobs_core) never mix with the PC's.
+_DEVICE_CHECK = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from handheld import siteconfig_load
+try:
+    siteconfig_load.parse(sys.stdin.buffer.read())
+except Exception as e:  # the device refuses a file for any error in reading it, and so does this check
+    sys.stdout.write(str(e) or type(e).__name__)
+    sys.exit(3)
+"""
+
+
+def check_site(data: bytes) -> None:
+    """SiteFileError naming the field if the handheld would refuse the file (it would fall back or stop)."""
     try:
         json.loads(data)
     except ValueError as e:
         raise SiteFileError(f"the file is not JSON ({e})") from None
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _DEVICE_CHECK, str(firmware.tree() / "lib")],
+            input=data, capture_output=True, timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SiteFileError(f"the handheld's own check of the file could not run here ({e})") from None
+    if done.returncode == 3:
+        reason = done.stdout.decode("utf-8", "replace").strip()
+        raise SiteFileError(f"the handheld would refuse it: {reason}")
+    if done.returncode != 0:
+        last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+        raise SiteFileError(f"the handheld's own check of the file failed to run ({last})")
+
+
+def push_site(link: Link, data: bytes) -> str:
+    """Write site.json to the handheld (streamed to a part file, renamed over the old one on COMMIT) and return
+    its config id. Raises SiteFileError before anything is sent if the handheld's own checks refuse the file,
+    LinkError after."""
+    check_site(data)
     link.request("PUT", "site.json", len(data), expect="A")
     for i in range(0, len(data), _CHUNK):
         link.request("DATA", base64.b64encode(data[i : i + _CHUNK]).decode(), expect="A")
