@@ -4,6 +4,7 @@ measurement being entered is not cut short by it, and a push that arrives damage
 import hashlib
 import json
 import subprocess
+import time
 
 import pytest
 from tools_support import ROOT, tool
@@ -105,8 +106,10 @@ def test_a_broken_file_that_reaches_the_handheld_lets_nobody_in_keeps_the_record
         assert link.request("HELLO", expect="H").json()["pending"] == 1
     raw_push(pico, b"{}")
     pico.wait_log("no usable site configuration")
-    screen = " ".join(line.strip() for line in pico.screen.text_lines())
-    assert "Ingen kan logge ind" in screen, screen
+    deadline = time.monotonic() + 10  # the log line comes just before the screen is drawn
+    while "Ingen kan logge ind" not in (screen := " ".join(line.strip() for line in pico.screen.text_lines())):
+        assert time.monotonic() < deadline, screen
+        time.sleep(0.05)
     pico.press("1001#1234#")
     assert " ".join(line.strip() for line in pico.screen.text_lines()) == screen  # no login, no other screen
     with Link(pico.port) as link:
