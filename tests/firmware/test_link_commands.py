@@ -8,7 +8,7 @@ from scratch_support import exists, remove_tree
 from scratch_support import scratch as scratch_folder
 
 import tobs_protocol
-from handheld.link_admin import CLOCK_EARLIEST, CLOCK_LATEST
+from handheld.commands import CLOCK_EARLIEST, CLOCK_LATEST
 
 
 def scratch(name):

@@ -73,7 +73,9 @@ def test_records_without_end_are_refused_after_the_ones_asked_for(sqlite_url):
 
     device = refused(changed(honest(key), "PULL", endless), sqlite_url, "more than the 2 records")
     assert stored(sqlite_url) == 0
-    assert device.sent < 10_000
+    # What it wrote before the PC let go and the pty's buffers filled (13,836 bytes once, under load), not the
+    # unbounded stream the PC once kept reading (547 MB in 4 s).
+    assert device.sent < 1_000_000
 
 
 def test_more_records_than_asked_for_are_refused(sqlite_url):

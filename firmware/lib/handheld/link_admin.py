@@ -1,5 +1,5 @@
-# The link commands a technician's PC sends now and then (set the clock, enrol, push a site file, open the REPL),
-# apart from the sync's own HELLO, PULL and ACK. commands.py loads this module for one command (or one file upload)
+# The link commands a technician's PC sends now and then (enrol, push a site file, open the REPL), apart from the
+# sync's own HELLO, PULL, ACK and TIME. commands.py loads this module for one command (or one file upload)
 # and unloads it after: a nurse may type while the link is loaded, and in a 128 KB heap every resident byte of
 # link code is a byte the flow's next save may not find.
 import json
@@ -8,21 +8,14 @@ from binascii import a2b_base64, crc32
 
 from tobs_protocol import hex_arg, number_arg
 
-COMMANDS = ("TIME", "ENROLL", "PUT", "DATA", "COMMIT", "REPL")
 _PUT_ALLOWED = ("site.json",)
 _PUT_MAX = 16384
-# The clock may only be set inside 2020-01-01 .. 2100-01-01 UTC: a record keeps its time in 4 unsigned bytes, and a
-# clock set outside that made every save fail until a PC set it right again.
-CLOCK_EARLIEST = 1577836800
-CLOCK_LATEST = 4102444800
 
 
 def run(link, verb, args):
     """Carry out one of COMMANDS for the SerialCommands `link`; ValueError for anything malformed or refused.
     Each command checks all of its arguments before it changes anything."""
-    if verb == "TIME":
-        _time(link, args)
-    elif verb == "ENROLL":
+    if verb == "ENROLL":
         _enroll(link, args)
     elif verb == "PUT":
         _put(link, args)
@@ -43,13 +36,6 @@ def _write_atomically(path, data):
     with open(tmp, "wb") as f:
         f.write(data)
     os.rename(tmp, path)
-
-
-def _time(link, args):
-    (unix,) = args
-    board = link.board
-    board.set_clock(number_arg(unix, CLOCK_LATEST, CLOCK_EARLIEST))
-    link.send("T", {"now": board.now(), "clock_valid": board.clock_valid()})
 
 
 def _enroll(link, args):
