@@ -42,14 +42,6 @@ def _free_bytes(root):
     return free
 
 
-def _show_fatal(display, message):
-    display.clear()
-    lines = text.wrap(message)
-    for i in range(min(len(lines), 8)):
-        display.text(lines[i], 0, i)
-    display.flush()
-
-
 def run(board):
     """Run the app until the PC asks for the REPL; a pushed site configuration restarts it."""
     while _run(board):
@@ -83,7 +75,8 @@ def _run(board):
         site = handheld.once("siteconfig_load", "load", root)
     except Exception as e:  # noqa: BLE001 - whatever is wrong with the file, nobody logs in until IT mends it
         board.log("no usable site configuration: %r" % (e,))
-        return _without_configuration(board, display, store, str(e))
+        # Rare, so its code is loaded only then and is not part of the heap every shift runs in.
+        return handheld.once("without_config", "run", board, display, store, str(e))
     if site.warning:
         board.log(site.warning)
     gc.collect()
@@ -145,27 +138,6 @@ def _run(board):
         board.idle()
         board.sleep_ms(_LOOP_MS)
     if sync.restart:
-        return True
-    micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
-    board.log("leaving the app for the REPL")
-    return False
-
-
-def _without_configuration(board, display, store, problem):
-    """No usable site configuration: nobody can log in (the example's published PINs never stand in for a site's
-    broken file), the screen says so, and the link still serves the PC, so the records go to the register and IT
-    can push a good file (the app then starts again with it). Returns what _run returns."""
-    _show_fatal(display, text.get("da", "no_config"))
-    from handheld.commands import SerialCommands
-
-    micropython.kbd_intr(-1)  # pyright: ignore[reportAttributeAccessIssue]
-    link = SerialCommands(board, store, status=lambda: {"site_id": None, "config_id": None, "config_error": problem})
-    while not (link.wants_repl or link.config_pushed):
-        link.poll()
-        board.read_key()  # a key does nothing here but is taken, so none waits for a configuration to arrive
-        board.idle()
-        board.sleep_ms(_LOOP_MS)
-    if link.config_pushed:
         return True
     micropython.kbd_intr(3)  # pyright: ignore[reportAttributeAccessIssue]
     board.log("leaving the app for the REPL")
