@@ -77,15 +77,16 @@ def test_only_the_language_in_use_is_held_and_not_its_module():
 
 
 # Sentences the flow wraps, with the rows the screen that shows them has for them; every other string is one row.
-SENTENCES = {"disclaimer": 3, "need_staff": 3, "no_staff": 3, "enter_pin": 3, "wrong_pin": 3, "none_due": 3,
-             "need_pt": 3, "pt_zero": 3, "need_value": 3, "rectal_now": 3, "remeasure": 2, "store_full": 5,
-             "save_fail": 5, "no_memory": 5, "no_config": 8, "sync_keep": 2, "resume_q": 4, "read_all": 5}
+SENTENCES = {"disclaimer": 3, "need_staff": 3, "no_staff": 3, "enter_pin": 3, "wrong_pin": 3, "pin_locked": 3,
+             "none_due": 3, "need_pt": 3, "pt_zero": 3, "need_value": 3, "rectal_now": 3, "remeasure": 2,
+             "store_full": 5, "save_fail": 5, "no_memory": 5, "no_config": 8, "sync_keep": 2, "resume_q": 4,
+             "read_all": 5}
 # The widest value each placeholder takes on the device.
 WIDEST = {"staff_head": 99999999, "pt_head": 99999999, "more": 99, "hint_menu": 6, "hint_opt": 6, "choose": 6,
           "hint_pick": 6, "unsynced": 99999, "sync_prog": (99999, 99999), "free": 9999, "core": "ffffffff",
           "config": "ffffffff", "temp_label": "aksillær", "minutes": 999, "hours": 168, "phone": "0123456789",
           "rel_min": 99, "rel_hours": 47, "rel_days": 99, "full": 8, "due_in": "99m", "due_over": "99m",
-          "rectal_now": "35,5", "remeasure": "999 min", "resume_q": 99999999,
+          "rectal_now": "35,5", "pin_locked": "15 min", "remeasure": "999 min", "resume_q": 99999999,
           # These two fall back to a shorter row when the value does not fit (screen_review, screen_action).
           "call": "læge", "fu_title": 999}
 

@@ -386,3 +386,29 @@ def test_malformed_commands_leave_the_app_running_and_saving(pico, enrolled):
     enter(pico, OBSERVATIONS[:1])
     pico.check()
     assert hello(pico)["pending"] == 4
+
+
+def test_the_pin_sentence_names_only_what_is_not_zero():
+    from tobs.cli.device import pin_lockout_sentence
+
+    assert pin_lockout_sentence(1, 0) == "1 wrong PIN typed on this handheld since its last sync."
+    assert pin_lockout_sentence(0, 2) == "2 staff numbers are locked out on this handheld now."
+    assert pin_lockout_sentence(7, 2) == ("7 wrong PINs typed on this handheld since its last sync; 2 staff numbers "
+                                          "are locked out on it now.")
+
+
+def test_the_sync_summary_says_the_pin_lockouts_in_one_sentence_only_when_there_are_any(capsys):
+    from tobs.cli.device import print_sync_summary
+    from tobs.ops.sync import SyncResult, checked_hello
+
+    result = SyncResult(device_id="e6605481db123456", pins_locked=1, pin_failures=5)
+    print_sync_summary(result)
+    said = " ".join(capsys.readouterr().out.split())
+    assert "5 wrong PINs typed on this handheld since its last sync; 1 staff number is locked out on it now." in said
+    print_sync_summary(SyncResult(device_id="e6605481db123456"))
+    assert "PIN" not in capsys.readouterr().out
+    hello = {"proto": tobs_protocol.PROTOCOL, "device_id": "e6605481db123456", "pending": 0, "next_seq": 1,
+             "boot_count": 1, "ms_since_boot": 5, "now": 1790000000}
+    assert checked_hello(hello)["pin_lockouts"] == {"locked": 0, "failures": 0}  # firmware from before the lockout
+    assert checked_hello(dict(hello, pin_lockouts={"locked": 2, "failures": 9}))["pin_lockouts"] == {
+        "locked": 2, "failures": 9}

@@ -15,6 +15,7 @@ pin_prompt=PIN-kode:
 hint_pin=#=OK  *=ret
 enter_pin=Skriv din PIN-kode.
 wrong_pin=Forkert PIN. Prøv igen.
+pin_locked=Låst: for mange forkerte PIN. Vent %s.
 full=Højst %d cifre.
 draft_head=Ufærdig måling
 resume_q=Fortsæt måling for pt %d?

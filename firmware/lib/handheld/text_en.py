@@ -14,6 +14,7 @@ pin_prompt=PIN:
 hint_pin=#=OK  *=del
 enter_pin=Enter your PIN.
 wrong_pin=Wrong PIN. Try again.
+pin_locked=Locked: too many wrong PINs. Wait %s.
 full=Only %d digits.
 draft_head=Unfinished entry
 resume_q=Continue the measurement for pt %d?

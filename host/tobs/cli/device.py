@@ -57,8 +57,21 @@ def print_sync_summary(result: sync_ops.SyncResult) -> None:
         )
     for sentence in result.store_problems:
         out.print(f"[red]{sentence}[/]", highlight=False)
+    if result.pin_failures or result.pins_locked:
+        out.print(f"[yellow]{pin_lockout_sentence(result.pin_failures, result.pins_locked)}[/]", highlight=False)
     if result.clock_set:
         out.print("The handheld's clock is set.")
+
+
+def pin_lockout_sentence(failures: int, locked: int) -> str:
+    """One sentence on the wrong PINs HELLO reported, for the summary (only called when one of them is non-zero)."""
+    wrong = f"{failures} wrong PIN{'' if failures == 1 else 's'} typed on this handheld since its last sync"
+    numbers = f"{locked} staff number{' is' if locked == 1 else 's are'} locked out on "
+    if failures and locked:
+        return f"{wrong}; {numbers}it now."
+    if failures:
+        return f"{wrong}."
+    return f"{numbers}this handheld now."
 
 
 def enroll(

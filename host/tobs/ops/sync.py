@@ -60,6 +60,10 @@ class SyncResult:
     rejected_reasons: list[str] = field(default_factory=list)
     # The handheld's store problems after this sync: gaps, and a reset of its store (English sentences).
     store_problems: list[str] = field(default_factory=list)
+    # From HELLO's pin_lockouts: staff numbers locked out on the handheld now, and wrong PINs typed on it since its
+    # last sync (0 and 0 from firmware from before PIN lockout).
+    pins_locked: int = 0
+    pin_failures: int = 0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -171,7 +175,24 @@ def checked_hello(hello: dict) -> dict:
             continue
         if not _is_int(value) or not smallest <= value <= largest:
             raise LinkError(f"The handheld's HELLO had an impossible {name} ({value!r:.40}); nothing was pulled.")
+    checked["pin_lockouts"] = _checked_pin_lockouts(hello.get("pin_lockouts"))
     return checked
+
+
+# A staff number has at most 8 digits; the failures since a sync are a 32-bit count on any real handheld.
+_PIN_LOCKOUT_BOUNDS = (("locked", 99_999_999), ("failures", _U32))
+
+
+def _checked_pin_lockouts(value) -> dict:
+    """HELLO's pin_lockouts ({"locked": staff numbers locked now, "failures": wrong PINs since the last sync}); missing
+    in firmware from before PIN lockout, read as none."""
+    if value is None:
+        return {"locked": 0, "failures": 0}
+    if not isinstance(value, dict) or not all(
+        _is_int(value.get(name)) and 0 <= value[name] <= largest for name, largest in _PIN_LOCKOUT_BOUNDS
+    ):
+        raise LinkError(f"The handheld's HELLO had an impossible pin_lockouts ({value!r:.60}); nothing was pulled.")
+    return {name: value[name] for name, _ in _PIN_LOCKOUT_BOUNDS}
 
 
 def sync_port(
@@ -210,6 +231,8 @@ def sync(link: Link, register: register_db.Register, progress=None, set_clock: b
     pc_host = socket.gethostname()
     register_problems.record_sighting(register, keys.normalize_device_id(device_id), hello, pc_host)
     result = SyncResult(device_id=device_id, store_epoch=epoch)
+    result.pins_locked = hello["pin_lockouts"]["locked"]
+    result.pin_failures = hello["pin_lockouts"]["failures"]
     host_now = time.time()
     batch = checks.Batch(device_id, epoch)
 
